@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger, isTierstreamError } from '@tierstream/runtime';
+import { runDemoCommand } from './commands/demo-command';
+import { stackDown, stackStatus, stackUp } from './commands/stack-commands';
+import { schemasRegister, topicsApply } from './commands/provision-commands';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+};
+
+const program = new Command('tierctl').description('tierstream operations: local stack, topics, schemas, demo').showHelpAfterError();
+
+const stack = program.command('stack').description('the Docker-less local stack: Kafka (KRaft), Apicurio Registry, Redis');
+stack.command('up').description('start the stack (idempotent) and wait until healthy').action(stackUp);
+stack.command('status').description('show each part, its PID and health').option('--json', 'machine-readable').action(stackStatus);
+stack.command('down').description('stop exactly the processes the stack started').action(stackDown);
+
+program
+  .command('topics')
+  .description('declarative topics')
+  .command('apply')
+  .description('create missing topics from infra/topics.yaml and report drift')
+  .option('-f, --file <path>', 'topics file')
+  .option('--replication-factor <n>', 'override every declared replication factor', positiveInt)
+  .option('--fix', 'raise partition counts and set declared configs where they drifted')
+  .action(topicsApply);
+
+program
+  .command('schemas')
+  .description('Avro contracts')
+  .command('register')
+  .description('register each topic value schema under <topic>-value with BACKWARD compatibility')
+  .option('-f, --file <path>', 'topics file')
+  .action(schemasRegister);
+
+program
+  .command('demo')
+  .description('bring the stack up, provision topics and schemas, stream sample events and show them decoded')
+  .option('-n, --events <n>', 'how many sample events', positiveInt, 12)
+  .action(runDemoCommand);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const logger = createLogger({ name: 'tierctl' });
+  if (isTierstreamError(err)) {
+    console.error(`tierctl: ${err.code}: ${err.message}`);
+  } else {
+    logger.error({ err }, 'tierctl failed');
+  }
+  process.exitCode = 1;
+});
