@@ -11,6 +11,8 @@ const shared = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration suites wait on consumer-group joins and broker round trips.
+  testTimeout: 120000,
   projects: [
     {
       ...shared,
@@ -23,7 +25,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -1,4 +1,4 @@
-import { createLogger } from '@tierstream/runtime';
+import { createLogger, TierstreamError } from '@tierstream/runtime';
 import { resolveEndpoints } from '../endpoints';
 import { provisionSchemas, provisionTopics } from '../provision';
 
@@ -13,7 +13,11 @@ export async function topicsApply(options: { file?: string; replicationFactor?: 
   for (const t of result.unchanged) console.log(`unchanged  ${t}`);
   for (const d of result.fixed) console.log(`fixed      ${d.topic} ${d.field}: ${d.actual} -> ${d.declared}`);
   for (const d of result.drift) console.log(`DRIFT      ${d.topic} ${d.field}: declared ${d.declared}, cluster has ${d.actual}${d.fixable ? ' (--fix sets it)' : ''}`);
-  if (result.drift.length > 0) process.exitCode = 2;
+  if (result.drift.length > 0) {
+    throw new TierstreamError('TS_ERR_TOPIC_DRIFT', `${result.drift.length} topic setting(s) differ from ${options.file ?? 'infra/topics.yaml'} (listed above)`, {
+      context: { drift: result.drift },
+    });
+  }
 }
 
 export async function schemasRegister(options: { file?: string }): Promise<void> {

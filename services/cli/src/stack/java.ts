@@ -17,7 +17,7 @@ function majorOf(javaBin: string): number | undefined {
   return res.error ? undefined : parseMajor(`${res.stderr}${res.stdout}`);
 }
 
-function parseMajor(versionText: string): number | undefined {
+export function parseMajor(versionText: string): number | undefined {
   const m = /version "(\d+)(?:\.(\d+))?/.exec(versionText);
   if (!m?.[1]) return undefined;
   const first = Number(m[1]);

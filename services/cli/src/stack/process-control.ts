@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { TierstreamError } from '@tierstream/runtime';
 
 /** One long-running server the stack started: its PID file and log file. */
 export interface ManagedProcess {
@@ -39,7 +40,13 @@ export function startDetached(proc: ManagedProcess, command: string, args: reado
   const out = fs.openSync(proc.logFile, 'a');
   const child = spawn(command, [...args], { cwd: proc.workDir, env, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
-  if (child.pid === undefined) throw new Error(`${proc.name}: could not spawn ${command}`);
+  // A spawn failure (ENOENT) also arrives as an 'error' event; the missing pid below reports it.
+  child.once('error', () => undefined);
+  if (child.pid === undefined) {
+    throw new TierstreamError('TS_ERR_STACK_PREREQUISITE', `${proc.name}: could not start '${command}': not found or not executable`, {
+      context: { component: proc.name, command },
+    });
+  }
   child.unref();
   fs.writeFileSync(proc.pidFile, `${child.pid}\n`);
   return child.pid;

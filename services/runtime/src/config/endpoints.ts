@@ -18,11 +18,16 @@ export function endpointsFromEnv(env: Env): Endpoints | undefined {
   const set = ENDPOINT_VARIABLES.filter((v) => (env[v] ?? '').trim() !== '');
   if (set.length === 0) return undefined;
   const reader = new EnvReader(env);
-  const endpoints: Endpoints = {
+  const endpoints = readEndpoints(reader);
+  reader.done();
+  return endpoints;
+}
+
+/** Reads the three endpoint variables into a reader that reports their problems with the rest. */
+export function readEndpoints(reader: EnvReader): Endpoints {
+  return {
     kafkaBrokers: reader.hostPorts('KAFKA_BROKERS'),
     schemaRegistryUrl: reader.url('SCHEMA_REGISTRY_URL', ['http', 'https']),
     redisUrl: reader.url('REDIS_URL', ['redis', 'rediss']),
   };
-  reader.done();
-  return endpoints;
 }

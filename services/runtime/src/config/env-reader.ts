@@ -70,7 +70,10 @@ export class EnvReader {
       return [];
     }
     const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const bad = items.filter((s) => !/^[^\s:]+:\d{1,5}$/.test(s));
+    const bad = items.filter((s) => {
+      const m = /^[^\s:]+:(\d{1,5})$/.exec(s);
+      return !m || Number(m[1]) < 1 || Number(m[1]) > 65535;
+    });
     if (items.length === 0 || bad.length > 0) {
       this.problems.push({ variable: name, reason: `must be a comma-separated list of host:port, got '${value}'` });
     }

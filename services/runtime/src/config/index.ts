@@ -1,2 +1,3 @@
 export { EnvReader, type Env } from './env-reader';
-export { endpointsFromEnv, ENDPOINT_VARIABLES, type Endpoints } from './endpoints';
+export { endpointsFromEnv, readEndpoints, ENDPOINT_VARIABLES, type Endpoints } from './endpoints';
+export { workerConfigFromEnv, WORKER_ENV_VARIABLES, WORKER_NAMES, DEFAULT_HTTP_PORT, type WorkerConfig, type WorkerName } from './worker-config';
