@@ -33,11 +33,7 @@ export interface StackSettings {
 
 export function stackSettingsFromEnv(env: Env = process.env): StackSettings {
   const r = new EnvReader(env);
-  const kafkaVersion = r.string('KAFKA_VERSION', DEFAULT_KAFKA_VERSION);
-  if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) {
-    // Reuse the reader's reporting: an impossible allowed list names the variable and value.
-    r.oneOf('KAFKA_VERSION', ['<major>.<minor>.<patch>'], DEFAULT_KAFKA_VERSION);
-  }
+  const kafkaVersion = r.matching('KAFKA_VERSION', /^\d+\.\d+\.\d+$/, 'a version such as 4.4.0', DEFAULT_KAFKA_VERSION);
   const baseRunDir = r.string('TIERSTREAM_RUN_DIR', path.join(REPO_ROOT, '.tierstream', 'run'));
   const settings: StackSettings = {
     runDir: path.resolve(baseRunDir, `kafka-${kafkaVersion}`),

@@ -19,6 +19,15 @@ export class EnvReader {
     return '';
   }
 
+  /** A string that must match `pattern`; `description` says what is expected in the error. */
+  matching(name: string, pattern: RegExp, description: string, fallback: string): string {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if (pattern.test(raw)) return raw;
+    this.problems.push({ variable: name, reason: `must be ${description}, got '${raw}'` });
+    return fallback;
+  }
+
   optionalString(name: string): string | undefined {
     return this.raw(name);
   }

@@ -38,8 +38,15 @@ describe('workerConfigFromEnv', () => {
       httpPort: DEFAULT_HTTP_PORT,
       logLevel: 'info',
       kafkaClientId: 'tierstream-scoring',
+      namespace: '',
     });
     expect(DEFAULT_HTTP_PORT).toBe(8080);
+  });
+
+  it('accepts a namespace ending in a dot and names TIERSTREAM_NAMESPACE when it is malformed', () => {
+    expect(workerConfigFromEnv('ingest', { ...ENDPOINTS_ENV, TIERSTREAM_NAMESPACE: 'suite-1.' }).namespace).toBe('suite-1.');
+    const err = configErrorFrom(() => workerConfigFromEnv('ingest', { ...ENDPOINTS_ENV, TIERSTREAM_NAMESPACE: 'No Dot' }));
+    expect(err.problems).toEqual([{ variable: 'TIERSTREAM_NAMESPACE', reason: expect.stringContaining("got 'No Dot'") }]);
   });
 
   it.each(WORKER_NAMES)('defaults the Kafka client id of %s to tierstream-<worker>', (worker) => {

@@ -5,7 +5,7 @@ export const WORKER_NAMES = ['ingest', 'scoring', 'notifier'] as const;
 export type WorkerName = (typeof WORKER_NAMES)[number];
 
 /** Every environment variable a worker reads; docker-compose.yml and the Helm chart set only these. */
-export const WORKER_ENV_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'HTTP_PORT', 'LOG_LEVEL', 'KAFKA_CLIENT_ID'] as const;
+export const WORKER_ENV_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'HTTP_PORT', 'LOG_LEVEL', 'KAFKA_CLIENT_ID', 'TIERSTREAM_NAMESPACE'] as const;
 
 export const DEFAULT_HTTP_PORT = 8080;
 
@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly httpPort: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   readonly kafkaClientId: string;
+  /** Prefix of topics, consumer groups and Redis keys; empty in production, unique per test suite. */
+  readonly namespace: string;
 }
 
 /** A worker's typed configuration; throws one ConfigError naming every bad variable. */
@@ -26,6 +28,7 @@ export function workerConfigFromEnv(worker: WorkerName, env: Env): WorkerConfig 
   const httpPort = reader.port('HTTP_PORT', DEFAULT_HTTP_PORT);
   const logLevel = reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info');
   const kafkaClientId = reader.string('KAFKA_CLIENT_ID', `tierstream-${worker}`);
+  const namespace = reader.matching('TIERSTREAM_NAMESPACE', /^[a-z0-9][a-z0-9.-]*\.$/, 'lower-case letters, digits, dots or dashes ending in a dot', '');
   reader.done();
-  return { worker, endpoints, httpPort, logLevel, kafkaClientId };
+  return { worker, endpoints, httpPort, logLevel, kafkaClientId, namespace };
 }
