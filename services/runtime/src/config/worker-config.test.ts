@@ -87,7 +87,7 @@ describe('workerConfigFromEnv', () => {
   });
 
   it('reports missing endpoints together with other bad variables', () => {
-    const err = configErrorFrom(() => workerConfigFromEnv('scoring', { HTTP_PORT: '0', SCHEMA_REGISTRY_URL: 'ftp://registry' }));
+    const err = configErrorFrom(() => workerConfigFromEnv('scoring', { HTTP_PORT: '70000', SCHEMA_REGISTRY_URL: 'ftp://registry' }));
     expect(variablesOf(err)).toEqual(['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'HTTP_PORT']);
   });
 

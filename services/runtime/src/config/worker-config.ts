@@ -25,7 +25,8 @@ export function workerConfigFromEnv(worker: WorkerName, env: Env): WorkerConfig 
   const reader = new EnvReader(env);
   // Workers never start a stack: all three endpoints are required.
   const endpoints = readEndpoints(reader);
-  const httpPort = reader.port('HTTP_PORT', DEFAULT_HTTP_PORT);
+  // 0 lets the OS choose (tests); the chosen port is logged and returned by startWorker.
+  const httpPort = reader.integer('HTTP_PORT', DEFAULT_HTTP_PORT, { min: 0, max: 65535 });
   const logLevel = reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info');
   const kafkaClientId = reader.string('KAFKA_CLIENT_ID', `tierstream-${worker}`);
   const namespace = reader.matching('TIERSTREAM_NAMESPACE', /^[a-z0-9][a-z0-9.-]*\.$/, 'lower-case letters, digits, dots or dashes ending in a dot', '');
