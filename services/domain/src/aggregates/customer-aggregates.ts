@@ -1,0 +1,197 @@
+import type { CountSource, MetricDef, Policy, SumSource } from '../policy/policy-model';
+import type { CustomerEvent } from '../events';
+
+export const DAY_MS = 86_400_000;
+/** recency_days of a customer who never did the thing: larger than any window. */
+export const NEVER_DAYS = 99_999;
+
+/**
+ * A customer's rolling aggregates, JSON-serialisable. Daily buckets per series plus a
+ * running sum per (series, window): an event adds to its bucket and to the running sums
+ * whose window holds its day; advancing time subtracts the buckets that slid out. Each
+ * bucket is added once and subtracted once per window: O(1) amortised per event, and
+ * memory bounded by the longest window.
+ */
+export interface AggregateState {
+  /** The latest event time seen for this customer (ms); windows end on its day. */
+  now: number;
+  /** series → day → value (sum, count, or the day's max). */
+  buckets: Record<string, Record<string, number>>;
+  /** `series@days` → running total over days [from, today]. */
+  running: Record<string, { sum: number; from: number }>;
+  /** series → total (or max) over the customer's lifetime. */
+  lifetime: Record<string, number>;
+  /** `distinct:<source>` → value → last day seen. */
+  distinct: Record<string, Record<string, number>>;
+  /** `last:<source>` → latest value by event time. */
+  last: Record<string, { value: number; at: number }>;
+  /** count source → latest event time of that kind. */
+  lastSeen: Record<string, number>;
+}
+
+export const emptyAggregates = (): AggregateState => ({ now: 0, buckets: {}, running: {}, lifetime: {}, distinct: {}, last: {}, lastSeen: {} });
+
+export class CurrencyError extends Error {
+  constructor(readonly currency: string, policyCurrency: string) {
+    super(`no fx rate from ${currency} to the policy currency ${policyCurrency}`);
+    this.name = 'CurrencyError';
+  }
+}
+
+const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
+
+/** The kinds an event counts as, for count and recency metrics. */
+export function countSourcesOf(e: CustomerEvent): CountSource[] {
+  const kinds: CountSource[] = ['ANY', e.type];
+  if (e.interaction) kinds.push(e.interaction.kind === 'OTHER' ? 'INTERACTION' : e.interaction.kind);
+  if (e.feedback) kinds.push(e.feedback.kind);
+  return kinds;
+}
+
+function toPolicyCurrency(amountMinor: number, currency: string, policy: Policy): number {
+  if (currency === policy.currency) return amountMinor;
+  const rate = policy.fxRates[currency];
+  if (rate === undefined) throw new CurrencyError(currency, policy.currency);
+  return Math.round(amountMinor * rate);
+}
+
+function sumSourceValue(e: CustomerEvent, source: SumSource, policy: Policy): number | undefined {
+  switch (source) {
+    case 'order.amount':
+      return e.order ? toPolicyCurrency(e.order.amount_minor, e.order.currency, policy) : undefined;
+    case 'refund.amount':
+      return e.refund ? toPolicyCurrency(e.refund.amount_minor, e.refund.currency, policy) : undefined;
+    case 'order.items':
+      return e.order ? e.order.item_count : undefined;
+  }
+}
+
+const seriesOf = (m: MetricDef): string | undefined =>
+  m.kind === 'sum' || m.kind === 'count' || m.kind === 'max' ? `${m.kind}:${m.source}` : m.kind === 'distinct' ? `distinct:${m.source}` : undefined;
+
+/**
+ * Slides every running window to end on `nowDay` (a window new to the policy starts from
+ * the buckets already kept), and on a new day drops buckets no window needs any more.
+ */
+function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: boolean): void {
+  for (const m of policy.metrics) {
+    if ((m.kind !== 'sum' && m.kind !== 'count') || m.window === null) continue;
+    const series = `${m.kind}:${m.source}`;
+    const key = `${series}@${m.window}`;
+    const from = nowDay - m.window + 1;
+    const r = state.running[key];
+    const buckets = state.buckets[series] ?? {};
+    if (!r) {
+      let sum = 0;
+      for (const [d, v] of Object.entries(buckets)) if (Number(d) >= from) sum += v;
+      state.running[key] = { sum, from };
+      continue;
+    }
+    for (let d = r.from; d < from; d++) r.sum -= buckets[d] ?? 0;
+    if (from > r.from) r.from = from;
+  }
+  if (!newDay) return;
+  const oldest = nowDay - policy.maxWindowDays + 1;
+  for (const buckets of Object.values(state.buckets)) {
+    for (const d of Object.keys(buckets)) if (Number(d) < oldest) delete buckets[d];
+  }
+  for (const values of Object.values(state.distinct)) {
+    for (const [v, d] of Object.entries(values)) if (d < oldest) delete values[v];
+  }
+}
+
+/**
+ * Adds one event to the aggregates (mutating `state`). Late events count wherever
+ * their day still lies inside a window; events older than every window count only
+ * towards lifetime metrics. Throws CurrencyError for money it cannot convert.
+ */
+export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy): void {
+  const previousDay = dayOf(state.now);
+  state.now = Math.max(state.now, e.event_time);
+  const nowDay = dayOf(state.now);
+  advance(state, policy, nowDay, nowDay !== previousDay);
+  const day = dayOf(e.event_time);
+  const oldest = nowDay - policy.maxWindowDays + 1;
+  const counts = countSourcesOf(e);
+  const added = new Set<string>();
+  for (const m of policy.metrics) {
+    const series = seriesOf(m);
+    if (series === undefined || added.has(series)) continue;
+    let value: number | undefined;
+    if (m.kind === 'sum' || m.kind === 'max') value = sumSourceValue(e, m.source, policy);
+    else if (m.kind === 'count') value = counts.includes(m.source) ? 1 : undefined;
+    else if (m.kind === 'distinct') {
+      const v = m.source === 'channel' ? e.channel : e.region;
+      if (v !== null && day >= oldest) {
+        const seen = (state.distinct[series] ??= {});
+        seen[v] = Math.max(seen[v] ?? day, day);
+      }
+      added.add(series);
+      continue;
+    }
+    if (value === undefined) continue;
+    added.add(series);
+    const isMax = m.kind === 'max';
+    state.lifetime[series] = isMax ? Math.max(state.lifetime[series] ?? 0, value) : (state.lifetime[series] ?? 0) + value;
+    if (day < oldest) continue;
+    const buckets = (state.buckets[series] ??= {});
+    buckets[day] = isMax ? Math.max(buckets[day] ?? 0, value) : (buckets[day] ?? 0) + value;
+    if (isMax) continue;
+    for (const w of policy.metrics) {
+      if ((w.kind !== 'sum' && w.kind !== 'count') || w.kind !== m.kind || w.source !== m.source || w.window === null) continue;
+      const r = state.running[`${series}@${w.window}`];
+      if (r && day >= r.from && day <= nowDay) r.sum += value;
+    }
+  }
+  for (const kind of counts) state.lastSeen[kind] = Math.max(state.lastSeen[kind] ?? 0, e.event_time);
+  if (e.feedback?.score !== null && e.feedback?.score !== undefined) {
+    const prev = state.last['last:feedback.score'];
+    if (!prev || e.event_time >= prev.at) state.last['last:feedback.score'] = { value: e.feedback.score, at: e.event_time };
+  }
+}
+
+/** Every metric's value at the aggregates' `now` (money in minor units of the policy currency). */
+export function metricValues(state: AggregateState, policy: Policy): Record<string, number> {
+  const nowDay = dayOf(state.now);
+  const out: Record<string, number> = {};
+  for (const m of policy.metrics) {
+    switch (m.kind) {
+      case 'sum':
+      case 'count':
+        out[m.name] = m.window === null ? (state.lifetime[`${m.kind}:${m.source}`] ?? 0) : (state.running[`${m.kind}:${m.source}@${m.window}`]?.sum ?? 0);
+        break;
+      case 'max': {
+        const series = `max:${m.source}`;
+        if (m.window === null) out[m.name] = state.lifetime[series] ?? 0;
+        else {
+          const from = nowDay - m.window + 1;
+          let max = 0;
+          for (const [d, v] of Object.entries(state.buckets[series] ?? {})) if (Number(d) >= from && v > max) max = v;
+          out[m.name] = max;
+        }
+        break;
+      }
+      case 'distinct': {
+        const from = m.window === null ? Number.NEGATIVE_INFINITY : nowDay - m.window + 1;
+        out[m.name] = Object.values(state.distinct[`distinct:${m.source}`] ?? {}).filter((d) => d >= from).length;
+        break;
+      }
+      case 'last':
+        out[m.name] = state.last[`last:${m.source}`]?.value ?? 0;
+        break;
+      case 'recency': {
+        const at = state.lastSeen[m.source];
+        out[m.name] = at === undefined ? NEVER_DAYS : nowDay - dayOf(at);
+        break;
+      }
+      case 'ratio':
+        break;
+    }
+  }
+  for (const m of policy.metrics) {
+    if (m.kind !== 'ratio') continue;
+    const den = out[m.denominator] ?? 0;
+    out[m.name] = den === 0 ? 0 : (out[m.numerator] ?? 0) / den;
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import type { CelRule } from './cel-rule';
+
+/** What a windowed aggregate reads from an event. */
+export const SUM_SOURCES = ['order.amount', 'refund.amount', 'order.items'] as const;
+export type SumSource = (typeof SUM_SOURCES)[number];
+
+/** Event kinds a `count` or `recency` metric can count: event types and their sub-kinds. */
+export const COUNT_SOURCES = [
+  'ORDER', 'REFUND', 'INTERACTION', 'FEEDBACK', 'PROFILE_UPDATE',
+  'VISIT', 'SUPPORT_CONTACT', 'CAMPAIGN_RESPONSE', 'COMPLAINT', 'SATISFACTION', 'ANY',
+] as const;
+export type CountSource = (typeof COUNT_SOURCES)[number];
+
+export const DISTINCT_SOURCES = ['channel', 'region'] as const;
+export type DistinctSource = (typeof DISTINCT_SOURCES)[number];
+
+export const LAST_SOURCES = ['feedback.score'] as const;
+export type LastSource = (typeof LAST_SOURCES)[number];
+
+/** Days, or null for the customer's whole lifetime. */
+export type WindowDays = number | null;
+
+export type MetricDef =
+  | { readonly name: string; readonly kind: 'sum'; readonly source: SumSource; readonly window: WindowDays }
+  | { readonly name: string; readonly kind: 'count'; readonly source: CountSource; readonly window: WindowDays }
+  | { readonly name: string; readonly kind: 'max'; readonly source: SumSource; readonly window: WindowDays }
+  | { readonly name: string; readonly kind: 'distinct'; readonly source: DistinctSource; readonly window: WindowDays }
+  | { readonly name: string; readonly kind: 'last'; readonly source: LastSource }
+  | { readonly name: string; readonly kind: 'recency'; readonly source: CountSource }
+  | { readonly name: string; readonly kind: 'ratio'; readonly numerator: string; readonly denominator: string };
+
+export interface RfmAxis {
+  readonly metric: string;
+  /** Four ascending cut-offs: value >= cuts[i] scores i+2 (so 1 to 5); reversed when lowerIsBetter. */
+  readonly cuts: readonly [number, number, number, number];
+  readonly lowerIsBetter: boolean;
+}
+
+export interface PointsRule {
+  readonly when: CelRule;
+  readonly points: number;
+}
+
+export interface ScoringDef {
+  readonly rfm: { readonly recency: RfmAxis; readonly frequency: RfmAxis; readonly monetary: RfmAxis } | undefined;
+  /** score = sum(weight * variable) + points of every rule that holds. */
+  readonly weights: Readonly<Record<string, number>>;
+  readonly points: readonly PointsRule[];
+}
+
+export interface TierRule {
+  readonly name: string;
+  readonly when: CelRule;
+  /** Stable id for the explanation, e.g. `value.high`. */
+  readonly ruleId: string;
+}
+
+export interface DimensionDef {
+  readonly name: string;
+  /** Best first: the first tier whose rule holds is the customer's tier. */
+  readonly tiers: readonly TierRule[];
+  /** Unordered dimensions (segments) report LATERAL instead of UP or DOWN. */
+  readonly ordered: boolean;
+}
+
+export interface Policy {
+  readonly id: string;
+  readonly version: string;
+  /** The currency money metrics are kept in; other currencies convert by `fxRates`. */
+  readonly currency: string;
+  /** Minor units of `currency` per minor unit of another currency. */
+  readonly fxRates: Readonly<Record<string, number>>;
+  readonly metrics: readonly MetricDef[];
+  readonly scoring: ScoringDef;
+  readonly dimensions: readonly DimensionDef[];
+  /** Event attributes (beyond region, customer type, industry) that tier events carry. */
+  readonly carryAttributes: readonly string[];
+  /** The longest window any metric needs: buckets older than this are dropped. */
+  readonly maxWindowDays: number;
+}
+
+/** Names rules may read besides the metrics. */
+export const DERIVED_VARIABLES = ['rfm_r', 'rfm_f', 'rfm_m', 'points', 'score'] as const;

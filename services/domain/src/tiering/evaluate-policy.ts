@@ -1,0 +1,49 @@
+import type { DimensionDef, Policy, RfmAxis, TierRule } from '../policy/policy-model';
+
+export interface TierDecision {
+  readonly dimension: string;
+  readonly tier: string;
+  readonly rank: number;
+  readonly rule: TierRule;
+  /** The values of every variable the rules checked up to the deciding one. */
+  readonly inputs: Readonly<Record<string, number>>;
+}
+
+export interface Evaluation {
+  /** Metrics plus rfm_r, rfm_f, rfm_m, points and score. */
+  readonly variables: Readonly<Record<string, number>>;
+  readonly score: number;
+  readonly decisions: readonly TierDecision[];
+}
+
+/** 1 to 5: one more for each cut-off the value reaches (at or below it when lower is better). */
+export function rfmScore(value: number, axis: RfmAxis): number {
+  return 1 + axis.cuts.filter((c) => (axis.lowerIsBetter ? value <= c : value >= c)).length;
+}
+
+function decide(dimension: DimensionDef, vars: Readonly<Record<string, number>>): TierDecision {
+  const inputs: Record<string, number> = {};
+  for (let rank = 0; rank < dimension.tiers.length; rank++) {
+    const rule = dimension.tiers[rank] as TierRule;
+    for (const ident of rule.when.identifiers) inputs[ident] = vars[ident] ?? 0;
+    if (rule.when.evaluate(vars)) return { dimension: dimension.name, tier: rule.name, rank, rule, inputs };
+  }
+  // compilePolicy requires the last tier to be `true`; this is unreachable for a compiled policy.
+  throw new Error(`dimension ${dimension.name}: no tier matched`);
+}
+
+/** Scores a customer from metric values and picks a tier in every dimension. Pure. */
+export function evaluatePolicy(policy: Policy, metrics: Readonly<Record<string, number>>): Evaluation {
+  const vars: Record<string, number> = { ...metrics };
+  const rfm = policy.scoring.rfm;
+  vars['rfm_r'] = rfm ? rfmScore(metrics[rfm.recency.metric] ?? 0, rfm.recency) : 0;
+  vars['rfm_f'] = rfm ? rfmScore(metrics[rfm.frequency.metric] ?? 0, rfm.frequency) : 0;
+  vars['rfm_m'] = rfm ? rfmScore(metrics[rfm.monetary.metric] ?? 0, rfm.monetary) : 0;
+  let points = 0;
+  for (const p of policy.scoring.points) if (p.when.evaluate(vars)) points += p.points;
+  vars['points'] = points;
+  let score = points;
+  for (const [name, weight] of Object.entries(policy.scoring.weights)) score += weight * (vars[name] ?? 0);
+  vars['score'] = Math.round(score * 100) / 100;
+  return { variables: vars, score: vars['score'], decisions: policy.dimensions.map((d) => decide(d, vars)) };
+}
