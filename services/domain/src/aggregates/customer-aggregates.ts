@@ -48,6 +48,12 @@ export function countSourcesOf(e: CustomerEvent): CountSource[] {
   return kinds;
 }
 
+/** The currency of the event's money that the policy cannot convert, if any. */
+export function unconvertibleCurrency(e: CustomerEvent, policy: Policy): string | undefined {
+  const currency = e.order?.currency ?? e.refund?.currency;
+  return currency === undefined || currency === policy.currency || policy.fxRates[currency] !== undefined ? undefined : currency;
+}
+
 function toPolicyCurrency(amountMinor: number, currency: string, policy: Policy): number {
   if (currency === policy.currency) return amountMinor;
   const rate = policy.fxRates[currency];

@@ -1,0 +1,157 @@
+import os from 'node:os';
+import { Partitioners, type Producer } from 'kafkajs';
+import type { CustomerEvent, Policy, TierChanged } from '@tierstream/domain';
+import {
+  AvroCodec,
+  BatchConsumer,
+  CustomerStore,
+  SchemaFiles,
+  topicNames,
+  type BatchContext,
+  type DeadLetter,
+  type TopicNames,
+  type WorkerContext,
+  type WorkerProcess,
+} from '@tierstream/runtime';
+import { planBatch, type ScoringInput } from './scoring-batch';
+
+export interface ScoringSettings {
+  readonly policy: Policy;
+  /** Distinguishes replicas on one host: each needs its own stable transactional id. */
+  readonly instance: string;
+}
+
+/**
+ * Consumes canonical events, applies them to per-customer state in Redis and produces
+ * tier transitions, exactly once: Redis state is written with a fence (compare-and-set)
+ * before a Kafka transaction carries the transitions, dead letters and consumed offsets.
+ */
+export class ScoringWorker implements WorkerProcess {
+  private readonly topics: TopicNames;
+  private readonly consumer: BatchConsumer;
+  private readonly producer: Producer;
+  private readonly store: CustomerStore;
+  private readonly events: AvroCodec<CustomerEvent>;
+  private readonly transitions: AvroCodec<TierChanged>;
+  private readonly deadLetters: AvroCodec<DeadLetter>;
+  private readonly groupId: string;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly settings: ScoringSettings,
+  ) {
+    const ns = ctx.config.namespace;
+    this.topics = topicNames(ns);
+    this.groupId = `${ns}tierstream-scoring`;
+    this.store = new CustomerStore(ctx.redis, ns);
+    this.events = new AvroCodec(ctx.registry, this.topics.events, SchemaFiles.customerEvent);
+    this.transitions = new AvroCodec(ctx.registry, this.topics.tierChanged, SchemaFiles.tierChanged);
+    this.deadLetters = new AvroCodec(ctx.registry, this.topics.eventsDlq, SchemaFiles.deadLetter);
+    this.producer = ctx.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Stable across restarts of this replica, so a restarted worker fences its predecessor
+      // and aborts the transaction it left open instead of waiting for its timeout.
+      transactionalId: `${ns}tierstream-scoring-${os.hostname()}-${settings.instance}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+    });
+    this.consumer = new BatchConsumer(ctx.kafka, {
+      groupId: this.groupId,
+      topics: [this.topics.events],
+      handler: (batch) => this.handle(batch),
+      logger: ctx.logger.child({ component: 'scoring' }),
+      metrics: ctx.metrics,
+      commits: 'handler',
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.transitions.init(), this.deadLetters.init()]);
+    await this.producer.connect();
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    await this.producer.disconnect();
+  }
+
+  private async handle(batch: BatchContext): Promise<void> {
+    const { partition } = batch;
+    const inputs: ScoringInput[] = [];
+    const letters: DeadLetter[] = [];
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      try {
+        if (!m.value) throw new Error('empty value');
+        inputs.push({ offset, event: await this.events.decode(m.value) });
+      } catch (err) {
+        letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', (err as Error).message, null, m.key?.toString() ?? null));
+      }
+    }
+    const firstOffset = Number(batch.messages[0]?.offset ?? 0);
+    const lastOffset = Number(batch.messages[batch.messages.length - 1]?.offset ?? 0);
+    const customers = [...new Set(inputs.map((i) => i.event.customer_id))];
+    const loaded = await this.store.load(customers);
+    const plan = planBatch(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now());
+    await this.store.commit(plan.writes);
+    for (const r of plan.rejected) {
+      const input = inputs.find((i) => i.offset === r.offset);
+      const raw = batch.messages.find((m) => Number(m.offset) === r.offset);
+      letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, input?.event.event_id ?? null, input?.event.customer_id ?? null));
+    }
+    const tx = await this.producer.transaction();
+    try {
+      if (plan.emit.length > 0) {
+        await tx.send({
+          topic: this.topics.tierChanged,
+          acks: -1,
+          messages: await Promise.all(plan.emit.map(async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } }))),
+        });
+      }
+      if (letters.length > 0) {
+        await tx.send({
+          topic: this.topics.eventsDlq,
+          acks: -1,
+          messages: await Promise.all(letters.map(async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } }))),
+        });
+      }
+      await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch((abortErr: unknown) => this.ctx.logger.warn({ err: abortErr }, 'abort after a failed transaction failed'));
+      throw err;
+    }
+    this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
+    for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
+    this.ctx.logger.debug({ partition, firstOffset, lastOffset, transitions: plan.emit.length, skipped: plan.skipped, dead: letters.length }, 'batch scored');
+  }
+
+  private deadLetter(
+    topic: string,
+    partition: number,
+    offset: number,
+    value: Buffer | null,
+    key: Buffer | null,
+    code: string,
+    message: string,
+    eventId: string | null,
+    customerId: string | null,
+  ): DeadLetter {
+    return {
+      error_code: code,
+      error_message: message,
+      original_value: value,
+      original_key: key,
+      original_headers: {},
+      source_topic: topic,
+      source_partition: partition,
+      source_offset: offset,
+      worker: 'scoring',
+      event_id: eventId,
+      customer_id: customerId,
+      failed_at: Date.now(),
+    };
+  }
+}
