@@ -1,6 +1,5 @@
 import {
-  applyEvent,
-  CurrencyError,
+  applyEventInPlace,
   newCustomerState,
   unconvertibleCurrency,
   type CustomerEvent,
@@ -86,17 +85,17 @@ export function planBatch(
         if (currency !== undefined) rejected.push(currencyRejection(input, policy));
         continue;
       }
-      try {
-        const result = applyEvent(state, input.event, policy, now);
-        state = result.state;
-        const fresh = result.transitions.map((event) => ({ partition, offset: input.offset, event }));
-        pending.push(...fresh);
-        emitted.push(...fresh);
-      } catch (err) {
-        if (!(err instanceof CurrencyError)) throw err;
-        rejected.push(currencyRejection(input, policy));
-      }
       lastApplied = input.offset;
+      if (unconvertibleCurrency(input.event, policy) !== undefined) {
+        rejected.push(currencyRejection(input, policy));
+        continue;
+      }
+      // The loaded state was parsed for this batch alone: update it in place, no copy per event.
+      const result = applyEventInPlace(state, input.event, policy, now);
+      state = result.state;
+      const fresh = result.transitions.map((event) => ({ partition, offset: input.offset, event }));
+      pending.push(...fresh);
+      emitted.push(...fresh);
     }
     if (lastApplied === undefined && kept.length === (current.record?.pending.length ?? 0)) continue;
     const record: CustomerRecord = { state, pending };

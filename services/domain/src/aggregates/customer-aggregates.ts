@@ -80,6 +80,12 @@ const seriesOf = (m: MetricDef): string | undefined =>
  * the buckets already kept), and on a new day drops buckets no window needs any more.
  */
 function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: boolean): void {
+  const windows = new Set<string>();
+  for (const m of policy.metrics) {
+    if ((m.kind === 'sum' || m.kind === 'count') && m.window !== null) windows.add(`${m.kind}:${m.source}@${m.window}`);
+  }
+  // A window the policy no longer has would be stale if it came back (a rollback): forget it.
+  for (const key of Object.keys(state.running)) if (!windows.has(key)) delete state.running[key];
   for (const m of policy.metrics) {
     if ((m.kind !== 'sum' && m.kind !== 'count') || m.window === null) continue;
     const series = `${m.kind}:${m.source}`;
@@ -101,7 +107,9 @@ function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: 
   for (const buckets of Object.values(state.buckets)) {
     for (const d of Object.keys(buckets)) if (Number(d) < oldest) delete buckets[d];
   }
-  for (const values of Object.values(state.distinct)) {
+  const lifetimeDistinct = new Set(policy.metrics.filter((m) => m.kind === 'distinct' && m.window === null).map((m) => `distinct:${'source' in m ? m.source : ''}`));
+  for (const [series, values] of Object.entries(state.distinct)) {
+    if (lifetimeDistinct.has(series)) continue;
     for (const [v, d] of Object.entries(values)) if (d < oldest) delete values[v];
   }
 }
@@ -128,7 +136,7 @@ export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy
     else if (m.kind === 'count') value = counts.includes(m.source) ? 1 : undefined;
     else if (m.kind === 'distinct') {
       const v = m.source === 'channel' ? e.channel : e.region;
-      if (v !== null && day >= oldest) {
+      if (v !== null && (day >= oldest || m.window === null)) {
         const seen = (state.distinct[series] ??= {});
         seen[v] = Math.max(seen[v] ?? day, day);
       }
@@ -152,7 +160,10 @@ export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy
   for (const kind of counts) state.lastSeen[kind] = Math.max(state.lastSeen[kind] ?? 0, e.event_time);
   if (e.feedback?.score !== null && e.feedback?.score !== undefined) {
     const prev = state.last['last:feedback.score'];
-    if (!prev || e.event_time >= prev.at) state.last['last:feedback.score'] = { value: e.feedback.score, at: e.event_time };
+    // Equal times: the higher score wins, so the result does not depend on arrival order.
+    if (!prev || e.event_time > prev.at || (e.event_time === prev.at && e.feedback.score > prev.value)) {
+      state.last['last:feedback.score'] = { value: e.feedback.score, at: e.event_time };
+    }
   }
 }
 

@@ -66,7 +66,8 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   }
 
   const metrics = compileMetrics(doc['metrics'], fail, known);
-  const metricNames = new Set(metrics.map((m) => m.name));
+  // Every declared name, valid or not: a broken metric is reported once, where it is defined.
+  const metricNames = new Set(isObject(doc['metrics']) ? Object.keys(doc['metrics']) : []);
   for (const m of metrics) {
     if (m.kind === 'ratio') {
       if (!metricNames.has(m.numerator)) fail(`metrics.${m.name}.ratio[0]`, `unknown metric '${m.numerator}'`);
@@ -79,9 +80,12 @@ export function compilePolicy(doc: unknown, file: string): Policy {
     if (typeof source !== 'string' || source.trim() === '') return fail(path, 'must be a CEL expression');
     try {
       const compiled = compileCelRule(source);
-      for (const ident of compiled.identifiers) {
-        if (!variables.has(ident)) fail(path, `unknown metric '${ident}'`);
-      }
+      const unknown = compiled.identifiers.filter((ident) => !variables.has(ident));
+      for (const ident of unknown) fail(path, `unknown metric '${ident}'`);
+      if (unknown.length > 0) return undefined;
+      // CEL's types are checked when it runs: run it once on sample values so a rule that
+      // is not a condition, or mixes int and double arithmetic, fails here, not per event.
+      compiled.evaluate(Object.fromEntries([...variables].map((v) => [v, 1.5])));
       return compiled;
     } catch (err) {
       if (err instanceof CelRuleError) return fail(path, err.message);
@@ -142,7 +146,7 @@ function compileMetrics(raw: unknown, fail: Fail, known: Known): MetricDef[] {
       continue;
     }
     const kind = kinds[0] as (typeof KINDS)[number];
-    known(def, path, [kind, 'window', 'doc']);
+    known(def, path, kind === 'last' || kind === 'recency' || kind === 'ratio' ? [kind, 'doc'] : [kind, 'window', 'doc']);
     const window = () => parseWindow(def['window'] ?? 'lifetime', `${path}.window`, fail);
     switch (kind) {
       case 'sum':

@@ -55,7 +55,7 @@ function direction(from: TierHolding | undefined, to: TierDecision, ordered: boo
   return to.rank < from.rank ? 'UP' : 'DOWN';
 }
 
-const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/0+$/, ''));
+const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/\.?0+$/, ''));
 
 function explain(d: TierDecision): string {
   const values = Object.entries(d.inputs).map(([k, v]) => `${k}=${formatValue(v)}`);
@@ -86,7 +86,15 @@ export interface ApplyResult {
  * caller's clock.
  */
 export function applyEvent(previous: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
-  const state: CustomerState = structuredClone(previous);
+  return applyEventInPlace(structuredClone(previous), e, policy, emittedAt);
+}
+
+/**
+ * applyEvent without the copy, for a caller that owns `state` (the scoring worker parses a
+ * fresh one per batch). Check `unconvertibleCurrency` first: a CurrencyError thrown midway
+ * leaves `state` partly updated.
+ */
+export function applyEventInPlace(state: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
   updateProfile(state, e, policy);
   addEvent(state.aggregates, e, policy);
   const metrics = metricValues(state.aggregates, policy);
