@@ -1,0 +1,79 @@
+import path from 'node:path';
+import type { CustomerEvent } from '@tierstream/domain';
+import { loadPolicyFile, type CustomerRecord, type LoadedCustomer } from '@tierstream/runtime';
+import { planBatch, type ScoringInput } from './scoring-batch';
+
+const policy = loadPolicyFile(path.resolve(__dirname, '..', '..', '..', 'policies', 'default.yaml'));
+const DAY = 86_400_000;
+
+const order = (customer: string, n: number, amount: number, currency = 'CNY'): CustomerEvent => ({
+  event_id: `${customer}-e${n}`,
+  customer_id: customer,
+  type: 'ORDER',
+  event_time: Date.UTC(2026, 0, 1) + n * DAY,
+  channel: null,
+  region: null,
+  customer_type: null,
+  industry: null,
+  order: { order_id: `o${n}`, amount_minor: amount, currency, item_count: 1 },
+  refund: null,
+  interaction: null,
+  feedback: null,
+  attributes: {},
+});
+
+const fresh = (customerId: string): LoadedCustomer => ({ customerId, fence: '', record: undefined });
+const stored = (customerId: string, fence: string, record: CustomerRecord): LoadedCustomer => ({ customerId, fence, record: JSON.parse(JSON.stringify(record)) as CustomerRecord });
+
+describe('planBatch: applying a batch and redelivery', () => {
+  const inputs: ScoringInput[] = [
+    { offset: 10, event: order('a', 1, 60_000) },
+    { offset: 11, event: order('b', 1, 10_000) },
+    { offset: 12, event: order('a', 2, 300_000) },
+  ];
+
+  it('applies each customer’s events in offset order, fences at the last offset and emits the transitions', () => {
+    const plan = planBatch(0, 10, 12, inputs, [fresh('a'), fresh('b')], policy, 0);
+    const a = plan.writes.find((w) => w.customerId === 'a');
+    expect(a?.newFence).toBe('0:12');
+    expect(a?.expectedFence).toBe('');
+    expect(a?.record.state.tiers['value']?.tier).toBe('high');
+    expect(plan.emit.filter((t) => t.customer_id === 'a' && t.dimension === 'value').map((t) => t.transition_id)).toEqual(['a/value/1', 'a/value/2']);
+    expect(plan.skipped).toBe(0);
+  });
+
+  it('after a crash between the Redis write and the Kafka commit, skips the applied events and emits the same transitions again', () => {
+    const first = planBatch(0, 10, 12, inputs, [fresh('a'), fresh('b')], policy, 0);
+    const afterCrash = first.writes.map((w) => stored(w.customerId, w.newFence, w.record));
+    const replay = planBatch(0, 10, 12, inputs, afterCrash, policy, 0);
+    expect(replay.skipped).toBe(3);
+    expect(replay.emit.map((t) => t.transition_id)).toEqual(first.emit.map((t) => t.transition_id));
+    // Nothing is applied twice, so there is nothing to write back.
+    expect(replay.writes).toEqual([]);
+  });
+
+  it('drops pending transitions below the batch (committed already) and keeps those past its end for their own batch', () => {
+    const first = planBatch(0, 10, 12, inputs, [fresh('a'), fresh('b')], policy, 0);
+    const a = first.writes.find((w) => w.customerId === 'a');
+    if (!a) throw new Error('no write for a');
+    // The next batch starts at 13: everything pending for offsets 10..12 was committed.
+    const next = planBatch(0, 13, 13, [{ offset: 13, event: order('a', 3, 1_000) }], [stored('a', a.newFence, a.record)], policy, 0);
+    expect(next.writes[0]?.record.pending.every((p) => p.offset === 13)).toBe(true);
+    expect(next.emit.every((t) => t.cause_event_id === 'a-e3')).toBe(true);
+    // A shorter replay 10..11 re-emits only what offsets 10..11 caused.
+    const shorter = planBatch(0, 10, 11, inputs.slice(0, 2), [stored('a', a.newFence, a.record)], policy, 0);
+    expect(shorter.emit.map((t) => t.cause_event_id)).toEqual(expect.arrayContaining(['a-e1']));
+    expect(shorter.emit.some((t) => t.cause_event_id === 'a-e2')).toBe(false);
+  });
+
+  it('rejects an amount in a currency without a rate, moves the fence past it, and rejects it again on replay', () => {
+    const batch: ScoringInput[] = [{ offset: 20, event: order('c', 1, 5_000, 'XYZ') }, { offset: 21, event: order('c', 2, 60_000) }];
+    const plan = planBatch(1, 20, 21, batch, [fresh('c')], policy, 0);
+    expect(plan.rejected).toEqual([{ offset: 20, code: 'TS_ERR_SCORING_CURRENCY', message: expect.stringContaining('XYZ') }]);
+    const write = plan.writes[0];
+    expect(write?.newFence).toBe('1:21');
+    expect(write?.record.state.metrics['spend_365d']).toBe(60_000);
+    const replay = planBatch(1, 20, 21, batch, [stored('c', write?.newFence ?? '', write?.record as CustomerRecord)], policy, 0);
+    expect(replay.rejected.map((r) => r.offset)).toEqual([20]);
+  });
+});
