@@ -64,3 +64,28 @@ export async function readMessages(
     await consumer.disconnect();
   }
 }
+
+/** Reads a topic from the beginning (read_committed) until no new record arrived for `idleMs`. */
+export async function readUntilIdle(kafka: Kafka, topic: string, idleMs = 3000, timeoutMs = 120_000): Promise<{ key: string | null; value: Buffer | null }[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('drain'), maxWaitTimeInMs: 200 });
+  const got: { key: string | null; value: Buffer | null }[] = [];
+  let lastArrival = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push({ key: message.key?.toString('utf8') ?? null, value: message.value });
+        lastArrival = Date.now();
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() - lastArrival < idleMs || got.length === 0) {
+      if (Date.now() > deadline) throw new Error(`reading ${topic}: still busy or empty after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return got;
+  } finally {
+    await consumer.disconnect();
+  }
+}

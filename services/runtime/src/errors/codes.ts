@@ -22,6 +22,7 @@ export const ErrorCodes = {
   TS_ERR_REDIS: 'a Redis command failed',
   TS_ERR_FENCE_CONFLICT: "a customer's state was written by another worker since it was read",
   TS_ERR_POLICY: 'the tiering policy file is invalid',
+  TS_ERR_CUSTOMER_NOT_FOUND: 'no state is stored for the customer asked for',
   TS_ERR_SCORING_DECODE: 'a record on the canonical events topic is not a decodable CustomerEvent',
   TS_ERR_SCORING_CURRENCY: 'an amount is in a currency the policy has no fx rate for',
   // ingest
