@@ -6,7 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { ENDPOINT_VARIABLES, WORKER_ENV_VARIABLES, WORKER_NAMES } from '@tierstream/runtime';
+import { ENDPOINT_VARIABLES, WORKER_ENV_VARIABLES, WORKER_NAMES, type WorkerName } from '@tierstream/runtime';
+import { NOTIFIER_ENV_VARIABLES } from '../../services/notifier/src/notifier-settings';
+import { SCORING_ENV_VARIABLES } from '../../services/scoring/src/scoring-settings';
+
+/** Each worker's own variables, beside the shared ones. */
+const OWN_VARIABLES: Record<WorkerName, readonly string[]> = {
+  ingest: [],
+  scoring: SCORING_ENV_VARIABLES,
+  notifier: NOTIFIER_ENV_VARIABLES,
+};
 import { stackSettingsFromEnv } from '../../services/cli/src/stack/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -227,7 +236,8 @@ describe('docker-compose.yml', () => {
       const env = environment(s, worker);
 
       it('sets only variables the workers read, and every endpoint', () => {
-        for (const name of Object.keys(env)) expect(WORKER_ENV_VARIABLES).toContain(name);
+        const readable = [...WORKER_ENV_VARIABLES, ...OWN_VARIABLES[worker]];
+        for (const name of Object.keys(env)) expect(readable).toContain(name);
         for (const name of ENDPOINT_VARIABLES) expect(env[name]?.trim() ?? '').not.toBe('');
       });
 
