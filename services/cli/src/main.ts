@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, isTierstreamError } from '@tierstream/runtime';
+import { customerCommand } from './commands/customer-command';
 import { runDemoCommand } from './commands/demo-command';
 import { stackDown, stackStatus, stackUp } from './commands/stack-commands';
 import { schemasRegister, topicsApply } from './commands/provision-commands';
@@ -37,9 +38,18 @@ program
   .action(schemasRegister);
 
 program
+  .command('customer <id>')
+  .description("show a customer's tiers, score, metrics, attributes and last transitions")
+  .option('--json', 'machine-readable')
+  .option('--namespace <prefix>', 'the pipeline namespace (TIERSTREAM_NAMESPACE)')
+  .action(customerCommand);
+
+program
   .command('demo')
-  .description('bring the stack up, provision topics and schemas, stream sample events and show them decoded')
-  .option('-n, --events <n>', 'how many sample events', positiveInt, 12)
+  .description('the whole pipeline: stack, topics, schemas, the three workers, a synthetic population, tier changes')
+  .option('-c, --customers <n>', 'how many synthetic customers', positiveInt, 3000)
+  .option('--seed <n>', 'seed of the synthetic population', positiveInt, 7)
+  .option('--follow', 'keep the workers running after the report')
   .action(runDemoCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

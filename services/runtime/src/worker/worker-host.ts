@@ -33,10 +33,11 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-function readinessChecks(ctx: WorkerContext): Record<string, ReadinessCheck> {
+/** The /readyz checks, and a close() for the admin client the Kafka check keeps open. */
+function readinessChecks(ctx: WorkerContext): { checks: Record<string, ReadinessCheck>; close: () => Promise<void> } {
   const admin = ctx.kafka.admin();
   let adminConnected: Promise<void> | undefined;
-  return {
+  const checks: Record<string, ReadinessCheck> = {
     kafka: async () => {
       adminConnected ??= admin.connect();
       await adminConnected;
@@ -49,6 +50,7 @@ function readinessChecks(ctx: WorkerContext): Record<string, ReadinessCheck> {
     },
     redis: async () => ((await ctx.redis.ping()) === 'PONG' ? undefined : 'PING did not answer PONG'),
   };
+  return { checks, close: async () => (adminConnected ? admin.disconnect() : undefined) };
 }
 
 /**
@@ -64,11 +66,12 @@ export async function startWorker(name: WorkerName, env: Env, build: (ctx: Worke
   const redis = createRedis(config.endpoints.redisUrl, logger);
   const ctx: WorkerContext = { config, logger, metrics, kafka, registry, redis };
   const worker = build(ctx);
+  const readiness = readinessChecks(ctx);
   const ops = new OpsServer({
     port: config.httpPort,
     logger,
     metrics,
-    checks: readinessChecks(ctx),
+    checks: readiness.checks,
     ...(worker.routes ? { routes: worker.routes } : {}),
   });
   const httpPort = await ops.start();
@@ -82,6 +85,7 @@ export async function startWorker(name: WorkerName, env: Env, build: (ctx: Worke
         ops.drain();
         await worker.stop();
         await ops.close();
+        await readiness.close();
         redis.disconnect();
         logger.info(`${name} worker stopped`);
       })()),

@@ -1,0 +1,30 @@
+import Redis from 'ioredis';
+import { CustomerStore, TierstreamError } from '@tierstream/runtime';
+import { resolveEndpoints } from '../endpoints';
+
+const money = (minor: number): string => (minor / 100).toFixed(2);
+
+/** `tierctl customer <id>`: tiers, score, metrics, attributes and last transitions in one call. */
+export async function customerCommand(customerId: string, options: { json?: boolean; namespace?: string }): Promise<void> {
+  const { endpoints } = await resolveEndpoints({ start: false });
+  const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const loaded = await new CustomerStore(redis, options.namespace ?? process.env['TIERSTREAM_NAMESPACE'] ?? '').get(customerId);
+    if (!loaded.record) throw new TierstreamError('TS_ERR_CUSTOMER_NOT_FOUND', `no customer '${customerId}' in ${endpoints.redisUrl}`, { context: { customerId } });
+    const { state, pending } = loaded.record;
+    if (options.json) {
+      console.log(JSON.stringify({ customer_id: customerId, tiers: state.tiers, score: state.score, metrics: state.metrics, profile: state.profile, history: state.history, fence: loaded.fence, pending: pending.length }, null, 2));
+      return;
+    }
+    console.log(`customer ${customerId}   score ${state.score}   last event ${new Date(state.aggregates.now).toISOString()}`);
+    console.log(`profile  region ${state.profile.region ?? '-'}  type ${state.profile.customer_type ?? '-'}  industry ${state.profile.industry ?? '-'}  ${Object.entries(state.profile.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    console.log('tiers');
+    for (const [dimension, t] of Object.entries(state.tiers)) console.log(`  ${dimension.padEnd(14)} ${t.tier.padEnd(14)} since ${new Date(t.since).toISOString().slice(0, 10)}  (version ${t.version})`);
+    console.log('metrics');
+    for (const [name, v] of Object.entries(state.metrics)) console.log(`  ${name.padEnd(18)} ${name.startsWith('spend') || name.startsWith('refunds') || name.startsWith('max_order') ? `${money(v)}` : Number.isInteger(v) ? v : v.toFixed(3)}`);
+    console.log('last transitions');
+    for (const h of state.history) console.log(`  ${new Date(h.at).toISOString().slice(0, 10)}  ${h.dimension}: ${h.from_tier ?? '(none)'} -> ${h.to_tier}   ${h.reason}`);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,86 @@
+import { TierstreamError } from '@tierstream/runtime';
+import type { Problem } from './problems';
+
+/** What RawRecordDecoder needs of the registry client (SchemaRegistry fits). */
+export interface SchemaLookup {
+  getSchema(registryId: number): Promise<unknown>;
+  decode(buffer: Buffer): Promise<unknown>;
+}
+
+export type Decoded = { readonly ok: true; readonly payload: unknown; readonly format: 'json' | 'avro' } | { readonly ok: false; readonly problem: Problem };
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** The parser's reason without the snippet of input V8 quotes (the DLQ keeps the bytes; logs must not). */
+export function jsonErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/,? *".*" is not valid JSON\s*$/s, '').trim();
+}
+
+/** A JSON text (UTF-8, an optional BOM) as a value, or why it is not one. */
+export function parseJsonBytes(bytes: Buffer): Decoded {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes); // strips a leading BOM
+  } catch {
+    return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason: 'the record is not valid UTF-8 (and does not start with the Avro magic byte 0)' } };
+  }
+  try {
+    return { ok: true, payload: JSON.parse(text) as unknown, format: 'json' };
+  } catch (err) {
+    return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason: `the record is not valid JSON: ${jsonErrorReason(err)}` } };
+  }
+}
+
+const statusOf = (err: unknown): number | undefined => {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+};
+
+/**
+ * Turns the bytes of a raw record into the value the normaliser reads: Avro in the
+ * Confluent wire format (magic byte 0, 4-byte schema id) decoded with the registry, else
+ * UTF-8 JSON. A bad record is a problem (DLQ); a registry that cannot be reached throws a
+ * retriable TS_ERR_SCHEMA_REGISTRY so that the batch is fetched again.
+ */
+export class RawRecordDecoder {
+  constructor(
+    private readonly registry: SchemaLookup,
+    private readonly maxBytes: number,
+  ) {}
+
+  async decode(value: Buffer | null): Promise<Decoded> {
+    if (value === null || value.length === 0) {
+      return { ok: false, problem: { code: 'TS_ERR_INGEST_EMPTY_RECORD', field: '', reason: `the record has no value (${value === null ? 'null' : 'zero bytes'})` } };
+    }
+    if (value.length > this.maxBytes) {
+      return {
+        ok: false,
+        problem: { code: 'TS_ERR_INGEST_TOO_LARGE', field: '', reason: `the record is ${value.length} bytes; the limit is ${this.maxBytes} (INGEST_MAX_EVENT_BYTES)` },
+      };
+    }
+    return value[0] === 0 ? this.decodeAvro(value) : parseJsonBytes(value);
+  }
+
+  private async decodeAvro(value: Buffer): Promise<Decoded> {
+    const avroProblem = (reason: string): Decoded => ({ ok: false, problem: { code: 'TS_ERR_INGEST_AVRO_DECODE', field: '', reason } });
+    if (value.length < 5) return avroProblem(`the record starts with the Avro magic byte 0 but has ${value.length} bytes, fewer than the 5-byte header`);
+    const schemaId = value.readInt32BE(1);
+    try {
+      await this.registry.getSchema(schemaId);
+    } catch (err) {
+      if (statusOf(err) === 404) return avroProblem(`schema id ${schemaId} is not known to the registry`);
+      throw new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `looking up schema id ${schemaId} failed: ${(err as Error).message}`, {
+        cause: err,
+        retriable: true,
+        context: { schemaId, status: statusOf(err) },
+      });
+    }
+    try {
+      // The schema is cached now: what fails here is the record's bytes.
+      return { ok: true, payload: await this.registry.decode(value), format: 'avro' };
+    } catch (err) {
+      return avroProblem(`the record does not decode with schema id ${schemaId}: ${(err as Error).message}`);
+    }
+  }
+}
