@@ -75,14 +75,14 @@ describe('the pipeline end to end: ingest, scoring and notifier as processes', (
     // All canonical events are in before scoring starts, so it has a stream to be killed in.
     await waitFor(async () => (sum(await endOffsets(admin, topics.events)) >= events.length ? true : undefined), 120_000, 'ingest to publish every event');
 
-    const scoringLog = workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
+    const scoringLog = workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e', SCORING_SWEEP: 'false' }));
     const group = `${namespace}tierstream-scoring`;
     await waitFor(async () => (sum(await committedOffsets(admin, group, topics.events)) > 0 ? true : undefined), 120_000, 'scoring to commit a first batch');
     await workers.kill('scoring', 'SIGKILL');
     const afterKill = await uncommitted(admin, group, topics.events);
     expect(afterKill).toBeGreaterThan(0); // killed mid-stream, not after the end
 
-    workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
+    workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e', SCORING_SWEEP: 'false' }));
     await waitFor(async () => ((await uncommitted(admin, group, topics.events)) === 0 ? true : undefined), 180_000, `scoring to finish (log ${scoringLog})`);
     await admin.disconnect();
 

@@ -1,8 +1,9 @@
 /**
  * An independent reference for the e2e test, written plainly from policies/default.yaml and
  * docs/policy.md: no code shared with the scoring path. For each customer, events in the
- * order they were produced; after each, recompute the metrics from the full event list and
- * pick the tiers. Slow and obvious on purpose.
+ * order they were produced; after each, recompute the metrics from the full event list, pick
+ * the tiers the rules give, and apply the hysteresis of value and membership (keep_when
+ * margins, grace_days, min_days_between_changes). Slow and obvious on purpose.
  */
 export interface RefEvent {
   readonly customerId: string;
@@ -49,6 +50,7 @@ function score(m: ReturnType<typeof metrics>): number {
   return 5 * r + 6 * f + 9 * mon + points;
 }
 
+/** The tiers the rules give (the first `when` that holds, best first), before hysteresis. */
 export function referenceTiers(events: readonly RefEvent[]): Record<string, string> {
   const m = metrics(events);
   const s = score(m);
@@ -59,6 +61,33 @@ export function referenceTiers(events: readonly RefEvent[]): Record<string, stri
   };
 }
 
+/** Per dimension of default.yaml: tiers best first, keep_when of each held tier, grace_days and min_days_between_changes. */
+const HYSTERESIS: Record<string, { order: string[]; keep: (tier: string, m: ReturnType<typeof metrics>, s: number) => boolean; grace: number; minDays: number }> = {
+  value: {
+    order: ['vip', 'high', 'mid', 'low'],
+    keep: (tier, m, s) => (tier === 'vip' ? m.spend365 >= 900_000 && s >= 75 : tier === 'high' ? m.spend365 >= 270_000 : tier === 'mid' ? m.spend365 >= 45_000 : false),
+    grace: 30,
+    minDays: 7,
+  },
+  membership: {
+    order: ['gold', 'silver', 'normal'],
+    keep: (tier, m) => (tier === 'gold' ? m.spend365 >= 450_000 && m.orders365 >= 5 : tier === 'silver' ? m.spend365 >= 90_000 && m.orders365 >= 2 : false),
+    grace: 365,
+    minDays: 30,
+  },
+  potential: { order: ['potential', 'engaged', 'none'], keep: () => false, grace: 0, minDays: 0 },
+};
+
+interface Held {
+  tier: string;
+  /** Event time of the event that moved the customer into the tier. */
+  since: number;
+  /** The customer's time when it entered the tier or last qualified for it after an event. */
+  earned: number;
+  /** Whether it entered the tier by a downgrade. */
+  cameDown: boolean;
+}
+
 /** Every transition (customer, dimension, from, to) the events cause, in order, and the final tiers. */
 export function referenceRun(events: readonly RefEvent[]): { transitions: string[]; final: Map<string, Record<string, string>> } {
   const byCustomer = new Map<string, RefEvent[]>();
@@ -66,13 +95,37 @@ export function referenceRun(events: readonly RefEvent[]): { transitions: string
   const transitions: string[] = [];
   const final = new Map<string, Record<string, string>>();
   for (const [customer, list] of byCustomer) {
-    let held: Record<string, string> = {};
+    const held: Record<string, Held> = {};
     for (let i = 1; i <= list.length; i++) {
-      const tiers = referenceTiers(list.slice(0, i));
-      for (const [dim, tier] of Object.entries(tiers)) if (held[dim] !== tier) transitions.push(`${customer}|${dim}|${held[dim] ?? '-'}|${tier}`);
-      held = tiers;
+      const seen = list.slice(0, i);
+      const event = seen[seen.length - 1] as RefEvent;
+      const now = Math.max(...seen.map((e) => e.time));
+      const m = metrics(seen);
+      const s = score(m);
+      for (const [dim, candidate] of Object.entries(referenceTiers(seen))) {
+        const h = held[dim];
+        const rules = HYSTERESIS[dim];
+        if (!rules) throw new Error(`reference: no rules for ${dim}`);
+        let move: boolean;
+        if (!h) move = true;
+        else if (h.tier === candidate) {
+          h.earned = now; // qualified again after an event: the grace restarts
+          move = false;
+        } else if (rules.order.indexOf(candidate) < rules.order.indexOf(h.tier)) {
+          // Upgrades are immediate, except one reversing a downgrade within min days (the
+          // customer then qualifies for better than the held tier: the grace restarts).
+          move = !(h.cameDown && day(now) - day(h.since) < rules.minDays);
+          if (!move) h.earned = now;
+        } else if (rules.keep(h.tier, m, s)) move = false;
+        else if (day(now) - day(h.earned) < rules.grace) move = false;
+        else if (day(now) - day(h.since) < rules.minDays) move = false;
+        else move = true;
+        if (!move) continue;
+        transitions.push(`${customer}|${dim}|${h?.tier ?? '-'}|${candidate}`);
+        held[dim] = { tier: candidate, since: event.time, earned: now, cameDown: h !== undefined && rules.order.indexOf(candidate) > rules.order.indexOf(h.tier) };
+      }
     }
-    final.set(customer, held);
+    final.set(customer, Object.fromEntries(Object.entries(held).map(([dim, h]) => [dim, h.tier])));
   }
   return { transitions: transitions.sort(), final };
 }

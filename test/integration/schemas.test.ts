@@ -51,6 +51,11 @@ const tierChanged: TierChanged = {
   customer_type: 'B2C',
   industry: null,
   attributes: {},
+  next_tier: 'vip',
+  next_tier_gaps: { spend_365d: 870_100 },
+  next_tier_hint: 'needs 8701.00 CNY more spend_365d for vip',
+  tier_lost_at: Date.UTC(2027, 2, 1),
+  tier_lost_to: 'mid',
 };
 
 const deadLetter = {

@@ -45,7 +45,7 @@ describe('scoring worker on the real stack', () => {
     const { namespace, endpoints } = await provisionNamespace('scoring');
     ns = namespace;
     redis = new Redis(endpoints.redisUrl);
-    worker = await startWorker('scoring', workerEnv(ns, endpoints), (ctx) => new ScoringWorker(ctx, { policy, instance: 'it' }));
+    worker = await startWorker('scoring', workerEnv(ns, endpoints), (ctx) => new ScoringWorker(ctx, { policy, instance: 'it', allowedLatenessMs: 7 * 86_400_000, sweep: true, sweepLimit: 1000 }));
   });
   afterAll(async () => {
     await worker.close();
@@ -83,7 +83,7 @@ describe('scoring worker on the real stack', () => {
       ['high', 'vip', 'UP', 'alice/value/3'],
     ]);
     const up = value[1] as TierChanged;
-    expect(up).toMatchObject({ rule: 'value.high', cause: 'EVENT', cause_event_id: 'a2', policy_id: 'default', policy_version: '1', region: 'CN-SH', attributes: { city: 'Shanghai' } });
+    expect(up).toMatchObject({ rule: 'value.high', cause: 'EVENT', cause_event_id: 'a2', policy_id: 'default', policy_version: '2', region: 'CN-SH', attributes: { city: 'Shanghai' } });
     expect(up.metrics['spend_365d']).toBe(310_000);
     expect(up.reason).toContain('spend_365d=310000');
 
@@ -95,7 +95,7 @@ describe('scoring worker on the real stack', () => {
   });
 
   it('sends undecodable records and unconvertible currencies to the DLQ and goes on', async () => {
-    await produce([order('b1', 'bob', 10_000, 0, 'XYZ'), order('b2', 'bob', 70_000, 1)], [{ key: 'bob', value: Buffer.from('{"not":"avro"}') }]);
+    await produce([order('b1', 'bob', 10_000, 30, 'XYZ'), order('b2', 'bob', 70_000, 31)], [{ key: 'bob', value: Buffer.from('{"not":"avro"}') }]);
     const registry = createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] as string);
     const dead = await readMessages(kafka, topicNames(ns).eventsDlq, 2);
     const letters = await Promise.all(dead.map(async (m) => (await registry.decode(m.value as Buffer)) as DeadLetter));

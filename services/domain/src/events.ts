@@ -88,4 +88,16 @@ export interface TierChanged {
   readonly customer_type: CustomerType | null;
   readonly industry: string | null;
   readonly attributes: Readonly<Record<string, string>>;
+  // Forward signals (added in schema version 2, optional with defaults: records of the first
+  // version decode with null and {}; producers other than the domain may leave them out).
+  /** The next tier up in an ordered dimension; null at the top, in unordered dimensions and in lifecycle. */
+  readonly next_tier?: string | null;
+  /** What the next tier's rule still needs, per variable (money in minor units); {} when unknown. */
+  readonly next_tier_gaps?: Readonly<Record<string, number>>;
+  /** The gaps for people, e.g. "needs 1200.00 CNY more spend_365d for gold". */
+  readonly next_tier_hint?: string | null;
+  /** Event time at which `to_tier` would be lost without new activity; null if not within the horizon. */
+  readonly tier_lost_at?: number | null;
+  /** The tier the customer would then move to. */
+  readonly tier_lost_to?: string | null;
 }

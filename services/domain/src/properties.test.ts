@@ -133,7 +133,7 @@ function isKind(e: CustomerEvent, kind: string): boolean {
 /**
  * Every metric recomputed plainly from the whole list of events: a metric with a window of
  * N days covers the N calendar days (UTC) ending on the day of the latest event, whatever
- * order the events came in. A tie in `last` goes to the event that came later.
+ * order the events came in. A tie in `last` goes to the higher score, as in the aggregates.
  */
 function reference(events: readonly CustomerEvent[], policy: Policy): Record<string, number> {
   const nowDay = dayOf(Math.max(...events.map((e) => e.event_time)));
@@ -156,7 +156,11 @@ function reference(events: readonly CustomerEvent[], policy: Policy): Record<str
         break;
       case 'last': {
         let best: CustomerEvent | undefined;
-        for (const e of events) if (e.feedback?.score != null && (!best || e.event_time >= best.event_time)) best = e;
+        for (const e of events) {
+          const score = e.feedback?.score;
+          if (score == null) continue;
+          if (!best || e.event_time > best.event_time || (e.event_time === best.event_time && score > (best.feedback?.score ?? 0))) best = e;
+        }
         out[m.name] = best?.feedback?.score ?? 0;
         break;
       }
@@ -330,13 +334,14 @@ describe('properties', () => {
     fc.assert(
       fc.property(arbEvents(40), (events) => {
         const { state, transitions } = applyAll(events, newCustomerState('c1'));
-        for (const d of DEFAULT.dimensions) {
-          const versions = transitions.filter((t) => t.dimension === d.name).map((t) => t.tier_version);
+        const dimensions = [...DEFAULT.dimensions.map((d) => d.name), 'lifecycle'];
+        for (const d of dimensions) {
+          const versions = transitions.filter((t) => t.dimension === d).map((t) => t.tier_version);
           expect(versions).toEqual(versions.map((_, i) => i + 1));
-          expect(state.tiers[d.name]?.version).toBe(versions.length);
+          expect(state.tiers[d]?.version).toBe(versions.length);
         }
         expect(new Set(transitions.map((t) => t.transition_id)).size).toBe(transitions.length);
-        expect(transitions.filter((t) => t.direction === 'INITIAL')).toHaveLength(DEFAULT.dimensions.length);
+        expect(transitions.filter((t) => t.direction === 'INITIAL')).toHaveLength(dimensions.length);
         expect(state.history).toEqual(
           transitions
             .slice(-10)

@@ -15,3 +15,4 @@ export { defineLuaScripts, readLuaScripts, LUA_DIR, type LuaScript } from './red
 export { startWorker, runWorkerMain, type WorkerContext, type WorkerProcess, type RunningWorker } from './worker/worker-host';
 export { CustomerStore, type CustomerRecord, type CustomerWrite, type LoadedCustomer, type PendingTransition } from './redis/customer-store';
 export { loadPolicyFile, DEFAULT_POLICY_FILE } from './policy/load-policy';
+export { PartitionClock, type ClockReading, type ClockWrite } from './redis/partition-clock';

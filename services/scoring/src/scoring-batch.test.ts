@@ -77,3 +77,44 @@ describe('planBatch: applying a batch and redelivery', () => {
     expect(replay.rejected.map((r) => r.offset)).toEqual([20]);
   });
 });
+
+describe('planBatch: event time, late events and re-evaluation', () => {
+  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep) });
+
+  it('advances the watermark with the batch and dead-letters events older than it minus the allowed lateness', () => {
+    const batch: ScoringInput[] = [
+      { offset: 1, event: order('a', 100, 10_000) },
+      { offset: 2, event: order('b', 95, 10_000) }, // 5 days behind: allowed
+      { offset: 3, event: order('c', 80, 10_000) }, // 20 days behind: late
+    ];
+    const plan = planBatch(0, 1, 3, batch, [fresh('a'), fresh('b'), fresh('c')], policy, 0, time(0));
+    expect(plan.watermark).toBe(Date.UTC(2026, 0, 1) + 100 * DAY);
+    expect(plan.rejected.map((r) => [r.offset, r.code])).toEqual([[3, 'TS_ERR_SCORING_LATE']]);
+    expect(plan.writes.find((w) => w.customerId === 'c')?.newFence).toBe('0:3');
+    expect(plan.writes.find((w) => w.customerId === 'c')?.record.state.metrics['spend_365d'] ?? 0).toBe(0);
+    expect(plan.writes.find((w) => w.customerId === 'b')?.record.state.metrics['spend_365d']).toBe(10_000);
+  });
+
+  it('re-evaluates a due customer at the watermark, pending at the batch end, and a replay emits the same transition once', () => {
+    const first = planBatch(0, 0, 0, [{ offset: 0, event: order('q', 1, 400_000) }], [fresh('q')], policy, 0, time(0));
+    const q = first.writes[0];
+    if (!q) throw new Error('no write for q');
+    const due = first.due.get('q');
+    expect(due).toBeDefined();
+    // Another customer's event a year and a half later moves the watermark past q's window.
+    const later = [{ offset: 5, event: order('z', 550, 1_000) }];
+    const loaded = [stored('q', q.newFence, q.record), fresh('z')];
+    const plan = planBatch(0, 5, 5, later, loaded, policy, 0, time(first.watermark, ['q']));
+    const drop = plan.emit.find((t) => t.customer_id === 'q' && t.dimension === 'value');
+    expect(drop).toMatchObject({ cause: 'REEVALUATION', cause_event_id: null, direction: 'DOWN' });
+    expect(plan.swept).toEqual(['q']);
+    const written = plan.writes.find((w) => w.customerId === 'q');
+    expect(written?.newFence).toBe(q.newFence); // no event of q applied
+    expect(written?.record.pending.find((p) => p.event.transition_id === drop?.transition_id)?.offset).toBe(5);
+
+    // Crash before the Kafka commit, replay: q is re-evaluated again at the same time (no-op)
+    // and its pending transition is emitted again with the same id.
+    const replay = planBatch(0, 5, 5, later, [stored('q', written?.newFence ?? '', written?.record as CustomerRecord), fresh('z')], policy, 0, time(first.watermark, ['q']));
+    expect(replay.emit.filter((t) => t.customer_id === 'q').map((t) => t.transition_id)).toEqual(plan.emit.filter((t) => t.customer_id === 'q').map((t) => t.transition_id));
+  });
+});

@@ -5,6 +5,7 @@ import {
   AvroCodec,
   BatchConsumer,
   CustomerStore,
+  PartitionClock,
   SchemaFiles,
   topicNames,
   type BatchContext,
@@ -13,12 +14,18 @@ import {
   type WorkerContext,
   type WorkerProcess,
 } from '@tierstream/runtime';
-import { planBatch, type ScoringInput } from './scoring-batch';
+import { advanceWatermark, planBatch, type ScoringInput } from './scoring-batch';
 
 export interface ScoringSettings {
   readonly policy: Policy;
   /** Distinguishes replicas on one host: each needs its own stable transactional id. */
   readonly instance: string;
+  /** Events older than the partition's watermark minus this go to the DLQ as late. */
+  readonly allowedLatenessMs: number;
+  /** Re-evaluate due customers as the watermark advances (off: only events change tiers). */
+  readonly sweep: boolean;
+  /** At most this many due customers are re-evaluated per batch; the rest in later ones. */
+  readonly sweepLimit: number;
 }
 
 /**
@@ -31,6 +38,7 @@ export class ScoringWorker implements WorkerProcess {
   private readonly consumer: BatchConsumer;
   private readonly producer: Producer;
   private readonly store: CustomerStore;
+  private readonly clock: PartitionClock;
   private readonly events: AvroCodec<CustomerEvent>;
   private readonly transitions: AvroCodec<TierChanged>;
   private readonly deadLetters: AvroCodec<DeadLetter>;
@@ -44,6 +52,7 @@ export class ScoringWorker implements WorkerProcess {
     this.topics = topicNames(ns);
     this.groupId = `${ns}tierstream-scoring`;
     this.store = new CustomerStore(ctx.redis, ns);
+    this.clock = new PartitionClock(ctx.redis, this.topics.events, ns);
     this.events = new AvroCodec(ctx.registry, this.topics.events, SchemaFiles.customerEvent);
     this.transitions = new AvroCodec(ctx.registry, this.topics.tierChanged, SchemaFiles.tierChanged);
     this.deadLetters = new AvroCodec(ctx.registry, this.topics.eventsDlq, SchemaFiles.deadLetter);
@@ -92,9 +101,18 @@ export class ScoringWorker implements WorkerProcess {
     }
     const firstOffset = Number(batch.messages[0]?.offset ?? 0);
     const lastOffset = Number(batch.messages[batch.messages.length - 1]?.offset ?? 0);
-    const customers = [...new Set(inputs.map((i) => i.event.customer_id))];
+    const { allowedLatenessMs, sweepLimit } = this.settings;
+    const reading = await this.clock.read(partition, firstOffset);
+    const { watermark } = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
+    const sweep = new Set(this.settings.sweep ? [...(await this.clock.due(partition, watermark, sweepLimit)), ...reading.sweptBefore] : []);
+    const customers = [...new Set([...inputs.map((i) => i.event.customer_id), ...sweep])];
     const loaded = await this.store.load(customers);
-    const plan = planBatch(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now());
+    const plan = planBatch(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now(), {
+      watermarkBefore: reading.watermarkBefore,
+      allowedLatenessMs,
+      sweep,
+    });
+    await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
     await this.store.commit(plan.writes);
     for (const r of plan.rejected) {
       const input = inputs.find((i) => i.offset === r.offset);
@@ -125,7 +143,10 @@ export class ScoringWorker implements WorkerProcess {
     }
     this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
     for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
-    this.ctx.logger.debug({ partition, firstOffset, lastOffset, transitions: plan.emit.length, skipped: plan.skipped, dead: letters.length }, 'batch scored');
+    this.ctx.logger.debug(
+      { partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept.length, transitions: plan.emit.length, skipped: plan.skipped, dead: letters.length },
+      'batch scored',
+    );
   }
 
   private deadLetter(

@@ -113,7 +113,7 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     };
     const viaHttp = population.events.filter((_, i) => i % Math.round(1 / o.httpShare) === 0);
     const viaKafka = population.events.filter((_, i) => i % Math.round(1 / o.httpShare) !== 0);
-    const duplicates = viaKafka.slice(0, 25);
+    const duplicates = viaKafka.slice(-25);
     console.log(`4/6 streaming ${population.events.length} events of ${o.customers} customers over a year of event time`);
     console.log(`    ${viaKafka.length} as JSON to ${topics.raw}, ${viaHttp.length} by POST /v1/events, plus ${bad.length} bad records and ${duplicates.length} duplicates`);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -121,20 +121,25 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     const bar = new SingleBar({ format: '    {bar} {percentage}% | {value}/{total} events scored | {rate} ev/s', hideCursor: true, clearOnComplete: false }, { barCompleteChar: '█', barIncompleteChar: '░' } as never);
     const expected = population.events.length;
     bar.start(expected, 0, { rate: '0' });
+    // In event-time order, Kafka and HTTP interleaved chunk by chunk: scoring dead-letters
+    // events that arrive more than the allowed lateness behind their partition's watermark.
+    const every = Math.round(1 / o.httpShare);
     const sending = (async () => {
-      for (let i = 0; i < viaKafka.length; i += 500) {
-        const chunk = viaKafka.slice(i, i + 500);
-        await producer.send({ topic: topics.raw, acks: -1, messages: chunk.map((e) => ({ key: e.customer_id, value: JSON.stringify(toUpstreamJson(e)) })) });
+      const events = population.events;
+      for (let i = 0; i < events.length; i += 200) {
+        const chunk = events.slice(i, i + 200);
+        const http = chunk.filter((_, j) => (i + j) % every === 0);
+        const viaTopic = chunk.filter((_, j) => (i + j) % every !== 0);
+        await Promise.all([
+          producer.send({ topic: topics.raw, acks: -1, messages: viaTopic.map((e) => ({ key: e.customer_id, value: JSON.stringify(toUpstreamJson(e)) })) }),
+          http.length === 0
+            ? Promise.resolve()
+            : fetch(`http://127.0.0.1:${PORTS.ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(http.map(toUpstreamJson)) }).then(async (res) => {
+                if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`);
+              }),
+        ]);
       }
       await producer.send({ topic: topics.raw, acks: -1, messages: [...bad.map((b) => ({ key: b.key, value: b.value })), ...duplicates.map((e) => ({ key: e.customer_id, value: JSON.stringify(toUpstreamJson(e)) }))] });
-      for (let i = 0; i < viaHttp.length; i += 200) {
-        const res = await fetch(`http://127.0.0.1:${PORTS.ingest}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(viaHttp.slice(i, i + 200).map(toUpstreamJson)),
-        });
-        if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`);
-      }
     })();
     let sent = false;
     sending.then(() => (sent = true), () => undefined);
@@ -187,6 +192,15 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     for (const t of changes) if (t.dimension === 'value') moves.set(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`, (moves.get(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`) ?? 0) + 1);
     console.log(`  value-tier transitions by from -> to (${changes.length} transitions in all dimensions)`);
     console.log(table([['move', 'count'], ...[...moves].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)])]));
+    const causes = new Map<string, number>();
+    for (const t of changes) causes.set(t.cause, (causes.get(t.cause) ?? 0) + 1);
+    console.log(`  transitions by cause: ${[...causes].map(([c, n]) => `${c} ${n}`).join(', ')} (REEVALUATION: no new event, time passed)`);
+    const quiet = changes.filter((t) => t.cause === 'REEVALUATION' && t.dimension === 'lifecycle');
+    if (quiet.length > 0) {
+      const moves2 = new Map<string, number>();
+      for (const t of quiet) moves2.set(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`, (moves2.get(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`) ?? 0) + 1);
+      console.log(`  lifecycle moves without new events: ${[...moves2].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
     console.log('  a few decoded tier-changed events');
     for (const t of changes.filter((c) => c.direction === 'UP' && c.dimension === 'value').slice(0, 3)) {
       console.log(`    ${t.transition_id}: ${t.from_tier} -> ${t.to_tier} at ${new Date(t.cause_event_time).toISOString().slice(0, 10)} (cause ${t.cause_event_id}, score ${t.score}, ${t.region} ${t.customer_type})`);

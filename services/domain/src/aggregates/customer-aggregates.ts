@@ -38,7 +38,8 @@ export class CurrencyError extends Error {
   }
 }
 
-const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
+/** The UTC calendar day of an event time: windows, recency and every deadline count in these. */
+export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
 
 /** The kinds an event counts as, for count and recency metrics. */
 export function countSourcesOf(e: CustomerEvent): CountSource[] {
@@ -165,6 +166,81 @@ export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy
       state.last['last:feedback.score'] = { value: e.feedback.score, at: e.event_time };
     }
   }
+}
+
+/**
+ * Moves the aggregates' clock to `at` without an event (re-evaluation): windows slide to end
+ * on `at`'s day, buckets no window needs expire, recency grows. Nothing happens when `at` is
+ * not later than `now`. Returns whether the clock moved. Events older than `at` applied
+ * afterwards are late events.
+ */
+export function advanceTime(state: AggregateState, policy: Policy, at: number): boolean {
+  if (at <= state.now) return false;
+  const previousDay = dayOf(state.now);
+  state.now = at;
+  const nowDay = dayOf(at);
+  advance(state, policy, nowDay, nowDay !== previousDay);
+  return true;
+}
+
+/**
+ * The first day after the aggregates' day on which the value of windowed metric `m` changes
+ * without any new event (a contribution slides out of its window), or undefined if it never
+ * does (lifetime windows, `last`, `ratio`: a ratio changes with its two metrics). `recency`
+ * grows every day once the kind was seen: the next day.
+ */
+export function nextChangeDay(state: AggregateState, m: MetricDef): number | undefined {
+  const nowDay = dayOf(state.now);
+  if (m.kind === 'recency') return state.lastSeen[m.source] === undefined ? undefined : nowDay + 1;
+  if (m.kind === 'last' || m.kind === 'ratio' || m.window === null) return undefined;
+  const from = nowDay - m.window + 1;
+  if (m.kind === 'distinct') {
+    let first: number | undefined;
+    for (const d of Object.values(state.distinct[`distinct:${m.source}`] ?? {})) if (d >= from && (first === undefined || d < first)) first = d;
+    return first === undefined ? undefined : first + m.window;
+  }
+  const buckets = state.buckets[`${m.kind}:${m.source}`] ?? {};
+  if (m.kind === 'max') {
+    // The maximum changes once the last bucket holding it has left the window.
+    let max = 0;
+    let lastOfMax: number | undefined;
+    for (const [key, v] of Object.entries(buckets)) {
+      const d = Number(key);
+      if (d < from || v <= 0) continue;
+      if (v > max) {
+        max = v;
+        lastOfMax = d;
+      } else if (v === max && (lastOfMax === undefined || d > lastOfMax)) lastOfMax = d;
+    }
+    return lastOfMax === undefined ? undefined : lastOfMax + m.window;
+  }
+  let first: number | undefined;
+  for (const [key, v] of Object.entries(buckets)) {
+    const d = Number(key);
+    if (d >= from && v !== 0 && (first === undefined || d < first)) first = d;
+  }
+  return first === undefined ? undefined : first + m.window;
+}
+
+/**
+ * Every day after the aggregates' day on which a contribution now inside windowed metric
+ * `m`'s window leaves it (for `max`, a positive one; it may or may not be the maximum): a
+ * superset of the days its value changes without new events. Empty for lifetime windows,
+ * `last`, `ratio` and `recency` (which grows every day).
+ */
+export function windowExitDays(state: AggregateState, m: MetricDef): number[] {
+  if (m.kind === 'recency' || m.kind === 'last' || m.kind === 'ratio' || m.window === null) return [];
+  const from = dayOf(state.now) - m.window + 1;
+  const out: number[] = [];
+  if (m.kind === 'distinct') {
+    for (const d of Object.values(state.distinct[`distinct:${m.source}`] ?? {})) if (d >= from) out.push(d + m.window);
+    return out;
+  }
+  for (const [key, v] of Object.entries(state.buckets[`${m.kind}:${m.source}`] ?? {})) {
+    const d = Number(key);
+    if (d >= from && (m.kind === 'max' ? v > 0 : v !== 0)) out.push(d + m.window);
+  }
+  return out;
 }
 
 /** Every metric's value at the aggregates' `now` (money in minor units of the policy currency). */

@@ -70,3 +70,31 @@ describe('compileCelRule: evaluation', () => {
     expect(celError(() => compileCelRule('a &&')).message).not.toContain('\n');
   });
 });
+
+describe('compileCelRule: thresholds (lower bounds of a conjunction, for forward signals)', () => {
+  it('reads a conjunction of >= and > comparisons, with the variable on either side', () => {
+    expect(compileCelRule('spend_365d >= 500000 && orders_365d > 5 && 80.5 <= score && 2 < rfm_f').thresholds).toEqual([
+      { variable: 'spend_365d', value: 500_000, strict: false },
+      { variable: 'orders_365d', value: 5, strict: true },
+      { variable: 'score', value: 80.5, strict: false },
+      { variable: 'rfm_f', value: 2, strict: true },
+    ]);
+  });
+
+  it('reads a single comparison and negative numbers', () => {
+    expect(compileCelRule('points >= -5').thresholds).toEqual([{ variable: 'points', value: -5, strict: false }]);
+    expect(compileCelRule('points > -(5.5)').thresholds).toEqual([{ variable: 'points', value: -5.5, strict: true }]);
+  });
+
+  it.each([
+    ['true'],
+    ['spend >= 1 || orders >= 2'],
+    ['spend <= 100'],
+    ['spend >= orders'],
+    ['spend * 2.0 >= 100.0'],
+    ['!(spend >= 1)'],
+    ['spend >= 1 && orders == 2'],
+  ])('gives none for anything else: %s', (source) => {
+    expect(compileCelRule(source).thresholds).toBeUndefined();
+  });
+});

@@ -5,10 +5,74 @@ export interface CelRule {
   readonly source: string;
   /** Every identifier the expression reads: checked against the known variables at load. */
   readonly identifiers: readonly string[];
+  /**
+   * When the expression is a conjunction of comparisons of a variable with a number
+   * (`spend_365d >= 300000 && orders_365d > 2`, either side), those comparisons, each read as
+   * `variable >= value` or `variable > value`; otherwise undefined. Forward signals use them to
+   * say how far a customer is from a tier.
+   */
+  readonly thresholds: readonly Threshold[] | undefined;
   evaluate(vars: Readonly<Record<string, number | string | boolean>>): boolean;
 }
 
+/** One lower bound of a conjunction: `variable >= value` (or `>` when strict). */
+export interface Threshold {
+  readonly variable: string;
+  readonly value: number;
+  readonly strict: boolean;
+}
+
 export class CelRuleError extends Error {}
+
+interface Node {
+  readonly exprKind?: { readonly case?: string; readonly value?: unknown };
+}
+
+/** The number a constant (or a negated constant) node stands for. */
+function numberOf(node: Node): number | undefined {
+  const kind = node.exprKind;
+  if (kind?.case === 'constExpr') {
+    const c = (kind.value as { constantKind?: { case?: string; value?: unknown } }).constantKind;
+    if (c?.case === 'int64Value' || c?.case === 'uint64Value' || c?.case === 'doubleValue') return Number(c.value);
+    return undefined;
+  }
+  if (kind?.case === 'callExpr') {
+    const call = kind.value as { function?: string; args?: Node[] };
+    if (call.function === '-_' && call.args?.length === 1 && call.args[0]) {
+      const v = numberOf(call.args[0]);
+      return v === undefined ? undefined : -v;
+    }
+  }
+  return undefined;
+}
+
+const identOf = (node: Node): string | undefined =>
+  node.exprKind?.case === 'identExpr' ? (node.exprKind.value as { name?: string }).name : undefined;
+
+/** Lower bounds of a pure conjunction of comparisons, or undefined when it is anything else. */
+function thresholdsOf(node: Node): Threshold[] | undefined {
+  if (node.exprKind?.case !== 'callExpr') return undefined;
+  const call = node.exprKind.value as { function?: string; args?: Node[] };
+  const [a, b] = call.args ?? [];
+  if (!a || !b || call.args?.length !== 2) return undefined;
+  if (call.function === '_&&_') {
+    const left = thresholdsOf(a);
+    const right = thresholdsOf(b);
+    return left && right ? [...left, ...right] : undefined;
+  }
+  // variable >= n, variable > n, n <= variable, n < variable
+  const lower: Record<string, { strict: boolean; flipped: boolean }> = {
+    '_>=_': { strict: false, flipped: false },
+    '_>_': { strict: true, flipped: false },
+    '_<=_': { strict: false, flipped: true },
+    '_<_': { strict: true, flipped: true },
+  };
+  const op = call.function === undefined ? undefined : lower[call.function];
+  if (!op) return undefined;
+  const variable = identOf(op.flipped ? b : a);
+  const value = numberOf(op.flipped ? a : b);
+  return variable !== undefined && value !== undefined && Number.isFinite(value) ? [{ variable, value, strict: op.strict }] : undefined;
+}
 
 /** Collects identifier names in the parsed expression tree, and the names comprehensions bind. */
 function collectNames(node: unknown, idents: Set<string>, bound: Set<string>): void {
@@ -46,6 +110,7 @@ export function compileCelRule(source: string): CelRule {
   return {
     source,
     identifiers: identifiersOf(parsed.expr),
+    thresholds: parsed.expr ? thresholdsOf(parsed.expr as Node) : undefined,
     evaluate(vars) {
       const result = run(vars as Record<string, CelInput>);
       if (isCelError(result)) throw new CelRuleError(`'${source}' failed: ${result.message}`);

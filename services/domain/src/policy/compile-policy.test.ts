@@ -68,7 +68,7 @@ describe('compilePolicy: policies/default.yaml', () => {
 
   it('compiles with its identity, currency and fx rates', () => {
     expect(policy.id).toBe('default');
-    expect(policy.version).toBe('1');
+    expect(policy.version).toBe('2');
     expect(policy.currency).toBe('CNY');
     expect(policy.fxRates).toEqual({ USD: 7.1, EUR: 7.8, HKD: 0.91 });
     expect(policy.carryAttributes).toEqual(['city']);
@@ -100,6 +100,16 @@ describe('compilePolicy: policies/default.yaml', () => {
     ]);
     expect(policy.dimensions[0]?.tiers[0]?.ruleId).toBe('value.vip');
     expect(policy.dimensions[0]?.tiers[0]?.when.identifiers).toEqual(['score', 'spend_365d']);
+  });
+
+  it('keeps value and membership with hysteresis, and the lifecycle deadlines', () => {
+    expect(policy.dimensions.map((d) => [d.name, d.hysteresis.graceDays, d.hysteresis.minDaysBetweenChanges, d.tiers.map((t) => t.keepWhen?.source ?? null)])).toEqual([
+      ['value', 30, 7, ['spend_365d >= 900000 && score >= 75', 'spend_365d >= 270000', 'spend_365d >= 45000', null]],
+      ['rfm_segment', 0, 0, [null, null, null, null, null, null, null]],
+      ['membership', 365, 30, ['spend_365d >= 450000 && orders_365d >= 5', 'spend_365d >= 90000 && orders_365d >= 2', null]],
+      ['potential', 0, 0, [null, null, null]],
+    ]);
+    expect(policy.lifecycle).toEqual({ newForDays: 30, atRiskAfterDays: 60, churnedAfterDays: 180, reactivatedForDays: 30 });
   });
 });
 
@@ -277,7 +287,7 @@ describe('compilePolicy: precise errors, "file: path: reason"', () => {
   it('rejects an unknown top-level field, naming it and the known ones', () => {
     const lines = linesOf(`${BASE}colour: blue\n`);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^policies\/x\.yaml: (\(root\)\.)?colour: unknown field \(known: id, version, currency, fx_rates, metrics, scoring, dimensions, carry_attributes, description\)$/);
+    expect(lines[0]).toMatch(/^policies\/x\.yaml: (\(root\)\.)?colour: unknown field \(known: id, version, currency, fx_rates, metrics, scoring, dimensions, lifecycle, carry_attributes, description\)$/);
   });
 
   it('rejects unknown fields in scoring, rfm axes, dimensions and tiers', () => {
@@ -285,9 +295,9 @@ describe('compilePolicy: precise errors, "file: path: reason"', () => {
     expect(linesOf(edited(['cuts: [30, 60, 120, 240] }', 'cuts: [30, 60, 120, 240], lower: true }']))).toEqual([
       `${FILE}: scoring.rfm.recency.lower: unknown field (known: metric, cuts, lower_is_better)`,
     ]);
-    expect(linesOf(edited(['value:\n    tiers:', 'value:\n    order: false\n    tiers:']))).toEqual([`${FILE}: dimensions.value.order: unknown field (known: tiers, ordered, doc)`]);
+    expect(linesOf(edited(['value:\n    tiers:', 'value:\n    order: false\n    tiers:']))).toEqual([`${FILE}: dimensions.value.order: unknown field (known: tiers, ordered, hysteresis, doc)`]);
     expect(linesOf(edited(['{ name: low,  when: "spend_90d >= 1" }', '{ name: low,  when: "spend_90d >= 1", points: 3 }']))).toEqual([
-      `${FILE}: dimensions.value.tiers[2].points: unknown field (known: name, when, doc)`,
+      `${FILE}: dimensions.value.tiers[2].points: unknown field (known: name, when, keep_when, doc)`,
     ]);
   });
 
@@ -337,5 +347,73 @@ describe('compilePolicy: precise errors, "file: path: reason"', () => {
       { path: 'dimensions.value.tiers[2].when', reason: "unknown metric 'spend_91d'" },
     ]);
     expect(err.message.split('\n')).toEqual(err.problems.map((p) => `${FILE}: ${p.path}: ${p.reason}`));
+  });
+});
+
+describe('compilePolicy: hysteresis and keep_when', () => {
+  const withHysteresis = (hysteresis: string, keep = 'keep_when: "spend_90d >= 900"'): string =>
+    edited(['value:\n    tiers:', `value:\n    hysteresis: ${hysteresis}\n    tiers:`], ['{ name: high, when: "spend_90d >= 1000" }', `{ name: high, when: "spend_90d >= 1000", ${keep} }`]);
+
+  it('compiles grace_days, min_days_between_changes and keep_when; without them there is no hysteresis', () => {
+    const policy = compileText(withHysteresis('{ grace_days: 30, min_days_between_changes: 7 }'));
+    const value = policy.dimensions[0];
+    expect(value?.hysteresis).toEqual({ graceDays: 30, minDaysBetweenChanges: 7 });
+    expect(value?.tiers[0]?.keepWhen?.source).toBe('spend_90d >= 900');
+    expect(value?.tiers[1]?.keepWhen).toBeUndefined();
+    expect(compileText(withHysteresis('{ grace_days: 5 }')).dimensions[0]?.hysteresis).toEqual({ graceDays: 5, minDaysBetweenChanges: 0 });
+    expect(compileText(BASE).dimensions[0]?.hysteresis).toEqual({ graceDays: 0, minDaysBetweenChanges: 0 });
+  });
+
+  it('rejects days that are not whole numbers from 0 to 3660, and unknown fields', () => {
+    expect(linesOf(withHysteresis('{ grace_days: -1, min_days_between_changes: 7.5 }'))).toEqual([
+      `${FILE}: dimensions.value.hysteresis.grace_days: must be a whole number of days from 0 to 3660, got -1`,
+      `${FILE}: dimensions.value.hysteresis.min_days_between_changes: must be a whole number of days from 0 to 3660, got 7.5`,
+    ]);
+    expect(linesOf(withHysteresis('{ grace_days: "30d" }'))).toEqual([`${FILE}: dimensions.value.hysteresis.grace_days: must be a whole number of days from 0 to 3660, got "30d"`]);
+    expect(linesOf(withHysteresis('{ grace: 30 }'))).toEqual([`${FILE}: dimensions.value.hysteresis.grace: unknown field (known: grace_days, min_days_between_changes)`]);
+    expect(linesOf(withHysteresis('30'))).toEqual([`${FILE}: dimensions.value.hysteresis: must be a mapping with grace_days and/or min_days_between_changes`]);
+  });
+
+  it('checks keep_when like when: CEL, known variables, a condition', () => {
+    expect(linesOf(withHysteresis('{}', 'keep_when: "spend_91d >= 900"'))).toEqual([`${FILE}: dimensions.value.tiers[0].keep_when: unknown metric 'spend_91d'`]);
+    expect(linesOf(withHysteresis('{}', 'keep_when: "spend_90d"'))).toEqual([`${FILE}: dimensions.value.tiers[0].keep_when: 'spend_90d' must be true or false, got 1.5`]);
+    expect(linesOf(withHysteresis('{}', 'keep_when: "spend_90d >="'))[0]).toMatch(/^policies\/x\.yaml: dimensions\.value\.tiers\[0\]\.keep_when: not a CEL expression: /);
+    expect(linesOf(withHysteresis('{}', 'keep_when: ""'))).toEqual([`${FILE}: dimensions.value.tiers[0].keep_when: must be a CEL expression`]);
+    expect(compileText(withHysteresis('{}', 'keep_when: "score >= 1 && rfm_r >= 2"')).dimensions[0]?.tiers[0]?.keepWhen?.identifiers).toEqual(['rfm_r', 'score']);
+  });
+
+  it('rejects keep_when on the fallback tier', () => {
+    expect(linesOf(edited(['{ name: none, when: "true" }', '{ name: none, when: "true", keep_when: "true" }']))).toEqual([
+      `${FILE}: dimensions.value.tiers[3].keep_when: the fallback tier is never lost, a keep_when on it has no effect`,
+    ]);
+  });
+});
+
+describe('compilePolicy: lifecycle', () => {
+  const LIFE = 'lifecycle: { new_for_days: 30, at_risk_after_days: 60, churned_after_days: 180, reactivated_for_days: 30 }\n';
+
+  it('compiles the deadlines; without the block there is no lifecycle', () => {
+    expect(compileText(`${BASE}${LIFE}`).lifecycle).toEqual({ newForDays: 30, atRiskAfterDays: 60, churnedAfterDays: 180, reactivatedForDays: 30 });
+    expect(compileText(BASE).lifecycle).toBeUndefined();
+  });
+
+  it('requires every deadline as whole days, churned after at-risk, and no unknown field', () => {
+    expect(linesOf(`${BASE}lifecycle: { new_for_days: -1, at_risk_after_days: 0, reactivated_for_days: 1.5, dormant_after_days: 9 }\n`)).toEqual([
+      `${FILE}: lifecycle.dormant_after_days: unknown field (known: new_for_days, at_risk_after_days, churned_after_days, reactivated_for_days, doc)`,
+      `${FILE}: lifecycle.new_for_days: must be a whole number of days from 0 to 3660, got -1`,
+      `${FILE}: lifecycle.at_risk_after_days: must be a whole number of days from 1 to 3660, got 0`,
+      `${FILE}: lifecycle.churned_after_days: is required: a whole number of days from 1 to 3660`,
+      `${FILE}: lifecycle.reactivated_for_days: must be a whole number of days from 0 to 3660, got 1.5`,
+    ]);
+    expect(linesOf(`${BASE}${LIFE.replace('churned_after_days: 180', 'churned_after_days: 60')}`)).toEqual([
+      `${FILE}: lifecycle.churned_after_days: must be more than at_risk_after_days (60), got 60`,
+    ]);
+    expect(linesOf(`${BASE}lifecycle: yes\n`)).toEqual([`${FILE}: lifecycle: must be a mapping with new_for_days, at_risk_after_days, churned_after_days, reactivated_for_days`]);
+  });
+
+  it('rejects a dimension named lifecycle beside the lifecycle block, and accepts it without', () => {
+    const named = edited(['dimensions:\n  value:', 'dimensions:\n  lifecycle:\n    tiers:\n      - { name: a, when: "true" }\n      - { name: b, when: "true" }\n  value:']);
+    expect(compileText(named).dimensions.map((d) => d.name)).toEqual(['lifecycle', 'value']);
+    expect(linesOf(`${named}${LIFE}`)).toEqual([`${FILE}: dimensions.lifecycle: the name 'lifecycle' belongs to the lifecycle block's dimension; rename this dimension`]);
   });
 });

@@ -5,7 +5,11 @@ import {
   DISTINCT_SOURCES,
   LAST_SOURCES,
   SUM_SOURCES,
+  LIFECYCLE,
+  NO_HYSTERESIS,
   type DimensionDef,
+  type Hysteresis,
+  type LifecycleDef,
   type MetricDef,
   type Policy,
   type RfmAxis,
@@ -47,7 +51,7 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   const known = (obj: Raw, path: string, keys: readonly string[]) => {
     for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(`${path}.${k}`, `unknown field (known: ${keys.join(', ')})`);
   };
-  known(doc, '(root)', ['id', 'version', 'currency', 'fx_rates', 'metrics', 'scoring', 'dimensions', 'carry_attributes', 'description']);
+  known(doc, '(root)', ['id', 'version', 'currency', 'fx_rates', 'metrics', 'scoring', 'dimensions', 'lifecycle', 'carry_attributes', 'description']);
 
   const id = str(doc['id'], 'id') ?? '';
   const version = typeof doc['version'] === 'number' ? String(doc['version']) : (str(doc['version'], 'version') ?? '');
@@ -96,6 +100,10 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   const scoring = compileScoring(doc['scoring'], metricNames, fail, known, num, rule);
   const variables = new Set([...metricNames, ...DERIVED_VARIABLES]);
   const dimensions = compileDimensions(doc['dimensions'], variables, fail, known, rule);
+  const lifecycle = doc['lifecycle'] === undefined ? undefined : compileLifecycle(doc['lifecycle'], fail, known);
+  if (doc['lifecycle'] !== undefined && isObject(doc['dimensions']) && LIFECYCLE in doc['dimensions']) {
+    fail(`dimensions.${LIFECYCLE}`, `the name '${LIFECYCLE}' belongs to the lifecycle block's dimension; rename this dimension`);
+  }
 
   const carryAttributes: string[] = [];
   if (doc['carry_attributes'] !== undefined) {
@@ -105,7 +113,7 @@ export function compilePolicy(doc: unknown, file: string): Policy {
 
   if (problems.length > 0) throw new PolicyError(file, problems);
   const windows = metrics.map((m) => ('window' in m && m.window !== null ? m.window : 0));
-  return { id, version, currency, fxRates, metrics, scoring, dimensions, carryAttributes, maxWindowDays: Math.max(1, ...windows) };
+  return { id, version, currency, fxRates, metrics, scoring, dimensions, lifecycle, carryAttributes, maxWindowDays: Math.max(1, ...windows) };
 }
 
 type Fail = (path: string, reason: string) => undefined;
@@ -276,7 +284,8 @@ function compileDimensions(
       fail(path, 'must be a mapping with tiers');
       continue;
     }
-    known(def, path, ['tiers', 'ordered', 'doc']);
+    known(def, path, ['tiers', 'ordered', 'hysteresis', 'doc']);
+    const hysteresis = def['hysteresis'] === undefined ? NO_HYSTERESIS : compileHysteresis(def['hysteresis'], `${path}.hysteresis`, fail, known);
     const tiers = def['tiers'];
     if (!Array.isArray(tiers) || tiers.length < 2) {
       fail(`${path}.tiers`, 'must list at least two tiers, best first');
@@ -287,17 +296,55 @@ function compileDimensions(
     tiers.forEach((t: unknown, i) => {
       const tpath = `${path}.tiers[${i}]`;
       if (!isObject(t)) return void fail(tpath, 'must be a mapping with name and when');
-      known(t, tpath, ['name', 'when', 'doc']);
+      known(t, tpath, ['name', 'when', 'keep_when', 'doc']);
       const tierName = t['name'];
       if (typeof tierName !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(tierName)) return void fail(`${tpath}.name`, 'must be a lower-case tier name');
       if (seen.has(tierName)) fail(`${tpath}.name`, `tier '${tierName}' is listed twice`);
       seen.add(tierName);
       const when = rule(t['when'], `${tpath}.when`, variables);
-      if (when) compiled.push({ name: tierName, when, ruleId: `${name}.${tierName}` });
+      let keepWhen: CelRule | undefined;
+      if (t['keep_when'] !== undefined) {
+        if (i === tiers.length - 1) fail(`${tpath}.keep_when`, 'the fallback tier is never lost, a keep_when on it has no effect');
+        else keepWhen = rule(t['keep_when'], `${tpath}.keep_when`, variables);
+      }
+      if (when) compiled.push({ name: tierName, when, keepWhen, ruleId: `${name}.${tierName}` });
     });
     const last = tiers[tiers.length - 1];
     if (isObject(last) && String(last['when']).trim() !== 'true') fail(`${path}.tiers[${tiers.length - 1}].when`, "the last tier must be the fallback: when: 'true'");
-    out.push({ name, tiers: compiled, ordered: def['ordered'] !== false });
+    out.push({ name, tiers: compiled, ordered: def['ordered'] !== false, hysteresis });
   }
   return out;
+}
+
+/** A whole number of days from `min` to 3660. */
+function days(v: unknown, path: string, min: number, fail: Fail): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 3660) return v;
+  if (v === undefined) return fail(path, `is required: a whole number of days from ${min} to 3660`);
+  return fail(path, `must be a whole number of days from ${min} to 3660, got ${JSON.stringify(v)}`);
+}
+
+function compileHysteresis(raw: unknown, path: string, fail: Fail, known: Known): Hysteresis {
+  if (!isObject(raw)) {
+    fail(path, 'must be a mapping with grace_days and/or min_days_between_changes');
+    return NO_HYSTERESIS;
+  }
+  known(raw, path, ['grace_days', 'min_days_between_changes']);
+  const graceDays = raw['grace_days'] === undefined ? 0 : days(raw['grace_days'], `${path}.grace_days`, 0, fail);
+  const minDays = raw['min_days_between_changes'] === undefined ? 0 : days(raw['min_days_between_changes'], `${path}.min_days_between_changes`, 0, fail);
+  return { graceDays: graceDays ?? 0, minDaysBetweenChanges: minDays ?? 0 };
+}
+
+function compileLifecycle(raw: unknown, fail: Fail, known: Known): LifecycleDef | undefined {
+  const keys = ['new_for_days', 'at_risk_after_days', 'churned_after_days', 'reactivated_for_days'] as const;
+  if (!isObject(raw)) return fail(LIFECYCLE, `must be a mapping with ${keys.join(', ')}`);
+  known(raw, LIFECYCLE, [...keys, 'doc']);
+  const newForDays = days(raw['new_for_days'], `${LIFECYCLE}.new_for_days`, 0, fail);
+  const atRiskAfterDays = days(raw['at_risk_after_days'], `${LIFECYCLE}.at_risk_after_days`, 1, fail);
+  const churnedAfterDays = days(raw['churned_after_days'], `${LIFECYCLE}.churned_after_days`, 1, fail);
+  const reactivatedForDays = days(raw['reactivated_for_days'], `${LIFECYCLE}.reactivated_for_days`, 0, fail);
+  if (atRiskAfterDays !== undefined && churnedAfterDays !== undefined && churnedAfterDays <= atRiskAfterDays) {
+    return fail(`${LIFECYCLE}.churned_after_days`, `must be more than at_risk_after_days (${atRiskAfterDays}), got ${churnedAfterDays}`);
+  }
+  if (newForDays === undefined || atRiskAfterDays === undefined || churnedAfterDays === undefined || reactivatedForDays === undefined) return undefined;
+  return { newForDays, atRiskAfterDays, churnedAfterDays, reactivatedForDays };
 }

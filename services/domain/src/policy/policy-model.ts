@@ -51,9 +51,24 @@ export interface ScoringDef {
 export interface TierRule {
   readonly name: string;
   readonly when: CelRule;
+  /**
+   * The downgrade margin: a customer holding this tier keeps it while `keepWhen` holds, even
+   * when `when` no longer does. Undefined: the tier is kept only while `when` holds.
+   */
+  readonly keepWhen: CelRule | undefined;
   /** Stable id for the explanation, e.g. `value.high`. */
   readonly ruleId: string;
 }
+
+/** Time rules against flapping; days are whole UTC calendar days of event time. */
+export interface Hysteresis {
+  /** A tier is not lost for this many days after the customer last earned it (0: no grace). */
+  readonly graceDays: number;
+  /** No downgrade (no change at all in an unordered dimension) within this many days of the previous transition. */
+  readonly minDaysBetweenChanges: number;
+}
+
+export const NO_HYSTERESIS: Hysteresis = { graceDays: 0, minDaysBetweenChanges: 0 };
 
 export interface DimensionDef {
   readonly name: string;
@@ -61,6 +76,24 @@ export interface DimensionDef {
   readonly tiers: readonly TierRule[];
   /** Unordered dimensions (segments) report LATERAL instead of UP or DOWN. */
   readonly ordered: boolean;
+  readonly hysteresis: Hysteresis;
+}
+
+/** The name of the lifecycle dimension, and its stages. */
+export const LIFECYCLE = 'lifecycle';
+export const LIFECYCLE_STAGES = ['prospect', 'new', 'active', 'at_risk', 'churned', 'reactivated'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** Deadlines of the lifecycle dimension, in whole UTC calendar days of event time. */
+export interface LifecycleDef {
+  /** `new` while the first order is less than this many days old (0: no `new` stage). */
+  readonly newForDays: number;
+  /** `at_risk` from this many days after the last order. */
+  readonly atRiskAfterDays: number;
+  /** `churned` from this many days after the last order (more than atRiskAfterDays). */
+  readonly churnedAfterDays: number;
+  /** `reactivated` for this many days after the order that ended a churn (0: no `reactivated` stage). */
+  readonly reactivatedForDays: number;
 }
 
 export interface Policy {
@@ -73,6 +106,8 @@ export interface Policy {
   readonly metrics: readonly MetricDef[];
   readonly scoring: ScoringDef;
   readonly dimensions: readonly DimensionDef[];
+  /** The lifecycle dimension (named `lifecycle`), when the policy declares one. */
+  readonly lifecycle: LifecycleDef | undefined;
   /** Event attributes (beyond region, customer type, industry) that tier events carry. */
   readonly carryAttributes: readonly string[];
   /** The longest window any metric needs: buckets older than this are dropped. */

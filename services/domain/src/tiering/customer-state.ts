@@ -1,71 +1,21 @@
-import { addEvent, emptyAggregates, metricValues, type AggregateState } from '../aggregates/customer-aggregates';
-import type { CustomerEvent, CustomerType, Direction, TierChanged } from '../events';
+import { addEvent, advanceTime } from '../aggregates/customer-aggregates';
+import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
 import type { Policy } from '../policy/policy-model';
-import { evaluatePolicy, type TierDecision } from './evaluate-policy';
+import { evaluateInPlace, type TierChange } from './evaluate-customer';
+import { forwardSignals } from './forward';
+import { noteOrder } from './lifecycle';
+import { HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
-export interface TierHolding {
-  tier: string;
-  rank: number;
-  /** How many transitions this customer had in the dimension; part of the transition id. */
-  version: number;
-  since: number;
-}
-
-export interface TransitionSummary {
-  readonly transition_id: string;
-  readonly dimension: string;
-  readonly from_tier: string | null;
-  readonly to_tier: string;
-  readonly rule: string;
-  readonly reason: string;
-  readonly at: number;
-}
-
-/** Everything tierstream knows of one customer; JSON-serialisable, stored as one Redis value. */
-export interface CustomerState {
-  customerId: string;
-  aggregates: AggregateState;
-  tiers: Record<string, TierHolding>;
-  profile: { region: string | null; customer_type: CustomerType | null; industry: string | null; attributes: Record<string, string> };
-  score: number;
-  metrics: Record<string, number>;
-  history: TransitionSummary[];
-}
-
-export const HISTORY_LENGTH = 10;
-
-export function newCustomerState(customerId: string): CustomerState {
-  return {
-    customerId,
-    aggregates: emptyAggregates(),
-    tiers: {},
-    profile: { region: null, customer_type: null, industry: null, attributes: {} },
-    score: 0,
-    metrics: {},
-    history: [],
-  };
-}
+export { HISTORY_LENGTH, newCustomerState, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary } from './state-model';
 
 /** Deterministic: the same customer, dimension and tier version always give the same id. */
 export const transitionId = (customerId: string, dimension: string, version: number): string => `${customerId}/${dimension}/${version}`;
 
-function direction(from: TierHolding | undefined, to: TierDecision, ordered: boolean): Direction {
-  if (!from) return 'INITIAL';
-  if (!ordered) return 'LATERAL';
-  return to.rank < from.rank ? 'UP' : 'DOWN';
-}
-
-const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/\.?0+$/, ''));
-
-function explain(d: TierDecision): string {
-  const values = Object.entries(d.inputs).map(([k, v]) => `${k}=${formatValue(v)}`);
-  return `${d.rule.ruleId}: ${d.rule.when.source}${values.length > 0 ? ` (${values.join(', ')})` : ''}`;
-}
-
 function updateProfile(state: CustomerState, e: CustomerEvent, policy: Policy): void {
   const p = state.profile;
-  // The latest event time wins; a late event does not overwrite newer segmentation.
-  if (e.event_time < state.aggregates.now) return;
+  // The latest event time wins; a late event does not overwrite newer segmentation. (Not the
+  // aggregates' clock: a re-evaluation moves that without an event.)
+  if (e.event_time < (state.aggregates.lastSeen['ANY'] ?? 0)) return;
   if (e.region !== null) p.region = e.region;
   if (e.customer_type !== null) p.customer_type = e.customer_type;
   if (e.industry !== null) p.industry = e.industry;
@@ -78,6 +28,53 @@ function updateProfile(state: CustomerState, e: CustomerEvent, policy: Policy): 
 export interface ApplyResult {
   readonly state: CustomerState;
   readonly transitions: TierChanged[];
+}
+
+interface Cause {
+  readonly kind: TransitionCause;
+  readonly eventId: string | null;
+  readonly time: number;
+}
+
+/** Turns the changes of one evaluation into explained TierChanged events, with forward signals, and records them. */
+function publish(state: CustomerState, policy: Policy, changes: readonly TierChange[], vars: Readonly<Record<string, number>>, cause: Cause, emittedAt: number): TierChanged[] {
+  if (changes.length === 0) return [];
+  const forward = forwardSignals(state, policy, vars);
+  state.forward = forward;
+  const transitions = changes.map((c): TierChanged => {
+    const f = forward[c.dimension];
+    return {
+      transition_id: transitionId(state.customerId, c.dimension, c.to.version),
+      customer_id: state.customerId,
+      dimension: c.dimension,
+      from_tier: c.from?.tier ?? null,
+      to_tier: c.to.tier,
+      direction: c.direction,
+      cause: cause.kind,
+      rule: c.rule,
+      reason: c.reason,
+      metrics: { ...c.inputs, score: state.score },
+      score: state.score,
+      policy_id: policy.id,
+      policy_version: policy.version,
+      tier_version: c.to.version,
+      cause_event_id: cause.eventId,
+      cause_event_time: cause.time,
+      emitted_at: emittedAt,
+      region: state.profile.region,
+      customer_type: state.profile.customer_type,
+      industry: state.profile.industry,
+      attributes: { ...state.profile.attributes },
+      next_tier: f?.next_tier ?? null,
+      next_tier_gaps: { ...(f?.next_tier_gaps ?? {}) },
+      next_tier_hint: f?.next_tier_hint ?? null,
+      tier_lost_at: f?.tier_lost_at ?? null,
+      tier_lost_to: f?.tier_lost_to ?? null,
+    };
+  });
+  const summaries = transitions.map((t) => ({ transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, reason: t.reason, at: t.cause_event_time }));
+  state.history = [...summaries.reverse(), ...state.history].slice(0, HISTORY_LENGTH);
+  return transitions;
 }
 
 /**
@@ -96,46 +93,38 @@ export function applyEvent(previous: CustomerState, e: CustomerEvent, policy: Po
  */
 export function applyEventInPlace(state: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
   updateProfile(state, e, policy);
+  // Before addEvent: a state stored before order times were kept derives them from the aggregates.
+  const orderTimes = e.type === 'ORDER' ? noteOrder(orderTimesOf(state), policy.lifecycle, e.event_time) : undefined;
   addEvent(state.aggregates, e, policy);
-  const metrics = metricValues(state.aggregates, policy);
-  const evaluation = evaluatePolicy(policy, metrics);
-  state.metrics = metrics;
-  state.score = evaluation.score;
-  const transitions: TierChanged[] = [];
-  for (const decision of evaluation.decisions) {
-    const held = state.tiers[decision.dimension];
-    if (held?.tier === decision.tier) continue;
-    const dimension = policy.dimensions.find((d) => d.name === decision.dimension);
-    const version = (held?.version ?? 0) + 1;
-    const t: TierChanged = {
-      transition_id: transitionId(state.customerId, decision.dimension, version),
-      customer_id: state.customerId,
-      dimension: decision.dimension,
-      from_tier: held?.tier ?? null,
-      to_tier: decision.tier,
-      direction: direction(held, decision, dimension?.ordered ?? true),
-      cause: 'EVENT',
-      rule: decision.rule.ruleId,
-      reason: explain(decision),
-      metrics: { ...decision.inputs, score: evaluation.score },
-      score: evaluation.score,
-      policy_id: policy.id,
-      policy_version: policy.version,
-      tier_version: version,
-      cause_event_id: e.event_id,
-      cause_event_time: e.event_time,
-      emitted_at: emittedAt,
-      region: state.profile.region,
-      customer_type: state.profile.customer_type,
-      industry: state.profile.industry,
-      attributes: { ...state.profile.attributes },
-    };
-    transitions.push(t);
-    state.tiers[decision.dimension] = { tier: decision.tier, rank: decision.rank, version, since: e.event_time };
-    state.history = [
-      { transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, reason: t.reason, at: t.cause_event_time },
-      ...state.history,
-    ].slice(0, HISTORY_LENGTH);
-  }
+  if (orderTimes) state.orderTimes = orderTimes;
+  const { assessment, changes } = evaluateInPlace(state, policy, e.event_time, true);
+  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'EVENT', eventId: e.event_id, time: e.event_time }, emittedAt);
   return { state, transitions };
+}
+
+/**
+ * Re-evaluates a customer at event time `at` without an event: the aggregates' clock moves to
+ * `at` (windows slide, buckets expire, recency grows, lifecycle deadlines and grace periods
+ * pass), the customer is re-scored, and the transitions are returned with cause REEVALUATION,
+ * no cause event and `cause_event_time` = `at`. Nothing happens (no transitions, the same
+ * state) when `at` is not later than the customer's time (its latest event or re-evaluation),
+ * nor for a customer without any event. Events older than `at` applied afterwards are late
+ * events, so `at` should not pass the input's watermark. Pure: the state passed in is not changed.
+ */
+export function reevaluate(previous: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
+  return reevaluateInPlace(structuredClone(previous), policy, at, emittedAt);
+}
+
+/** reevaluate without the copy, for a caller that owns `state`. */
+export function reevaluateInPlace(state: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
+  if (state.aggregates.lastSeen['ANY'] === undefined || !advanceTime(state.aggregates, policy, at)) return { state, transitions: [] };
+  const { assessment, changes } = evaluateInPlace(state, policy, at, false);
+  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
+  return { state, transitions };
+}
+
+/** Recomputes every dimension's forward signal for the customer as it is (on request), stores them in `state.forward` and returns them. */
+export function refreshForwardSignalsInPlace(state: CustomerState, policy: Policy): Record<string, ForwardSignal> {
+  state.forward = forwardSignals(state, policy);
+  return state.forward;
 }

@@ -28,6 +28,12 @@ export function tierChange(overrides: Partial<TierChanged> = {}): TierChanged {
     customer_type: 'B2C',
     industry: null,
     attributes: {},
+    // Forward signals, as scoring fills them (decoded records always carry them).
+    next_tier: 'platinum',
+    next_tier_gaps: { spend_90d: 70_100 },
+    next_tier_hint: 'needs 701.00 CNY more spend_90d for platinum',
+    tier_lost_at: Date.UTC(2026, 5, 1),
+    tier_lost_to: 'silver',
     ...overrides,
   };
 }

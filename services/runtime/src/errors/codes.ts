@@ -25,6 +25,7 @@ export const ErrorCodes = {
   TS_ERR_CUSTOMER_NOT_FOUND: 'no state is stored for the customer asked for',
   TS_ERR_SCORING_DECODE: 'a record on the canonical events topic is not a decodable CustomerEvent',
   TS_ERR_SCORING_CURRENCY: 'an amount is in a currency the policy has no fx rate for',
+  TS_ERR_SCORING_LATE: "an event is older than its partition's watermark minus the allowed lateness",
   // ingest
   TS_ERR_INGEST_EMPTY_RECORD: 'a raw record has no value (null or zero bytes)',
   TS_ERR_INGEST_TOO_LARGE: 'a raw record is larger than the per-event limit INGEST_MAX_EVENT_BYTES',

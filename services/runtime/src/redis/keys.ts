@@ -15,6 +15,19 @@ export class RedisKeys {
     return `${this.namespace}ts:{e:${eventId}}:seen`;
   }
 
+  /**
+   * One input partition's clock: watermark after each recent batch (by its last offset) and
+   * the customers each batch re-evaluated, so a replayed batch sees the same time.
+   */
+  partitionClock(topic: string, partition: number): string {
+    return `${this.namespace}ts:{p:${topic}:${partition}}:clock`;
+  }
+
+  /** Due-time index of one input partition's customers (sorted set: customer → due event time). */
+  dueIndex(topic: string, partition: number): string {
+    return `${this.namespace}ts:{p:${topic}:${partition}}:due`;
+  }
+
   /** The notifier's record that a transition was delivered to a subscriber. */
   delivered(subscriber: string, transitionId: string): string {
     return `${this.namespace}ts:{d:${subscriber}}:${transitionId}`;

@@ -1,0 +1,88 @@
+import { metricValues } from '../aggregates/customer-aggregates';
+import type { Direction } from '../events';
+import { LIFECYCLE, type Policy } from '../policy/policy-model';
+import { evaluatePolicy, type Evaluation, type TierDecision } from './evaluate-policy';
+import { applyHysteresis, type DimensionOutcome } from './hysteresis';
+import { lifecycleStage, type StageDecision } from './lifecycle';
+import { orderTimesOf, type CustomerState, type TierHolding } from './state-model';
+
+/** One dimension whose tier changes, explained. */
+export interface TierChange {
+  readonly dimension: string;
+  readonly from: TierHolding | undefined;
+  readonly to: TierHolding;
+  readonly direction: Direction;
+  readonly rule: string;
+  readonly reason: string;
+  /** The values the decision read. */
+  readonly inputs: Readonly<Record<string, number>>;
+}
+
+/** A customer scored at one time, before anything is written to its state. */
+export interface Assessment {
+  readonly metrics: Record<string, number>;
+  readonly evaluation: Evaluation;
+  /** Per policy dimension, in policy order. */
+  readonly outcomes: readonly { readonly dimension: string; readonly outcome: DimensionOutcome }[];
+  readonly stage: StageDecision | undefined;
+}
+
+const formatValue = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/\.?0+$/, ''));
+
+function explain(d: TierDecision, departure: string | undefined, departureInputs: Readonly<Record<string, number>>): string {
+  const values = Object.entries({ ...d.inputs, ...departureInputs }).map(([k, v]) => `${k}=${formatValue(v)}`);
+  return `${d.rule.ruleId}: ${d.rule.when.source}${values.length > 0 ? ` (${values.join(', ')})` : ''}${departure ? `; ${departure}` : ''}`;
+}
+
+function directionOf(from: TierHolding | undefined, toRank: number, ordered: boolean): Direction {
+  if (!from) return 'INITIAL';
+  if (!ordered || toRank === from.rank) return 'LATERAL';
+  return toRank < from.rank ? 'UP' : 'DOWN';
+}
+
+/** Scores the customer on its aggregates at their `now` and decides every dimension, without changing the state. */
+export function assess(state: CustomerState, policy: Policy): Assessment {
+  const t = state.aggregates.now;
+  const metrics = metricValues(state.aggregates, policy);
+  const evaluation = evaluatePolicy(policy, metrics);
+  const outcomes = policy.dimensions.map((dimension, i) => {
+    const candidate = evaluation.decisions[i] as TierDecision;
+    return { dimension: dimension.name, outcome: applyHysteresis(dimension, candidate, state.tiers[dimension.name], evaluation.variables, t) };
+  });
+  const stage = policy.lifecycle ? lifecycleStage(policy.lifecycle, orderTimesOf(state), t) : undefined;
+  return { metrics, evaluation, outcomes, stage };
+}
+
+/**
+ * Scores the customer at its aggregates' `now`, moves its tiers and returns the changes.
+ * `cause` is the cause's time (the event time, or the re-evaluation time): each new holding's
+ * `since`. After an event (`afterEvent`), a customer who qualifies for the tier it holds
+ * (or a better one, whose upgrade the min-days rule holds back) earns it again (the grace
+ * period restarts); time passing alone earns nothing.
+ */
+export function evaluateInPlace(state: CustomerState, policy: Policy, cause: number, afterEvent: boolean): { assessment: Assessment; changes: TierChange[] } {
+  const t = state.aggregates.now;
+  const assessment = assess(state, policy);
+  state.metrics = assessment.metrics;
+  state.score = assessment.evaluation.score;
+  const changes: TierChange[] = [];
+  const move = (dimension: string, tier: string, rank: number, ordered: boolean, rule: string, reason: string, inputs: Readonly<Record<string, number>>): void => {
+    const from = state.tiers[dimension];
+    const direction = directionOf(from, rank, ordered);
+    const to: TierHolding = { tier, rank, version: (from?.version ?? 0) + 1, since: cause, direction, earned: t };
+    changes.push({ dimension, from: from && { ...from }, to, direction, rule, reason, inputs });
+    state.tiers[dimension] = to;
+  };
+  policy.dimensions.forEach((dimension, i) => {
+    const { outcome } = assessment.outcomes[i] as { outcome: DimensionOutcome };
+    const d = outcome.candidate;
+    if (outcome.move) move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, explain(d, outcome.departure, outcome.departureInputs), { ...d.inputs, ...outcome.departureInputs });
+    else {
+      const held = state.tiers[dimension.name];
+      if (held && afterEvent && outcome.qualifies) held.earned = t;
+    }
+  });
+  const stage = assessment.stage;
+  if (stage && state.tiers[LIFECYCLE]?.tier !== stage.stage) move(LIFECYCLE, stage.stage, stage.rank, true, stage.ruleId, stage.reason, stage.inputs);
+  return { assessment, changes };
+}

@@ -1,0 +1,85 @@
+import { emptyAggregates, type AggregateState } from '../aggregates/customer-aggregates';
+import type { CustomerType, Direction } from '../events';
+import type { OrderTimes } from './lifecycle';
+
+export interface TierHolding {
+  tier: string;
+  rank: number;
+  /** How many transitions this customer had in the dimension; part of the transition id. */
+  version: number;
+  /** Cause time of the transition into this tier: `min_days_between_changes` counts from it. */
+  since: number;
+  /** Direction of the transition into this tier (absent in states stored before hysteresis). */
+  direction?: Direction;
+  /**
+   * When the customer last earned the tier: entered it, or was evaluated after an event
+   * with the rules giving this tier (or a better one whose upgrade is held back). `grace_days` counts from it. Absent in states stored
+   * before hysteresis existed: `since` stands in.
+   */
+  earned?: number;
+}
+
+export interface TransitionSummary {
+  readonly transition_id: string;
+  readonly dimension: string;
+  readonly from_tier: string | null;
+  readonly to_tier: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** What lies ahead in one dimension, without new activity: the same fields a TierChanged carries. */
+export interface ForwardSignal {
+  /** The next tier up in an ordered dimension; null at the top, in unordered dimensions and in lifecycle. */
+  readonly next_tier: string | null;
+  /** What the next tier's rule still needs, per variable (money in minor units); {} when its rule is not a conjunction of lower bounds. */
+  readonly next_tier_gaps: Readonly<Record<string, number>>;
+  /** The gaps for people, e.g. "needs 1200.00 CNY more spend_365d for gold". */
+  readonly next_tier_hint: string | null;
+  /** The event time at which the current tier would be lost without new activity; null if not within the horizon. */
+  readonly tier_lost_at: number | null;
+  /** The tier it would then move to. */
+  readonly tier_lost_to: string | null;
+  /** The customer's time when this was computed. */
+  readonly as_of: number;
+}
+
+/** Everything tierstream knows of one customer; JSON-serialisable, stored as one Redis value. */
+export interface CustomerState {
+  customerId: string;
+  aggregates: AggregateState;
+  tiers: Record<string, TierHolding>;
+  profile: { region: string | null; customer_type: CustomerType | null; industry: string | null; attributes: Record<string, string> };
+  score: number;
+  metrics: Record<string, number>;
+  history: TransitionSummary[];
+  /** First and last order, and the last reactivation (lifecycle). Absent before the first order (and in states stored before lifecycle existed). */
+  orderTimes?: OrderTimes;
+  /** Forward signals per dimension, as of the last transition (any dimension) or the last `refreshForwardSignals`. */
+  forward?: Record<string, ForwardSignal>;
+}
+
+export const HISTORY_LENGTH = 10;
+
+export function newCustomerState(customerId: string): CustomerState {
+  return {
+    customerId,
+    aggregates: emptyAggregates(),
+    tiers: {},
+    profile: { region: null, customer_type: null, industry: null, attributes: {} },
+    score: 0,
+    metrics: {},
+    history: [],
+  };
+}
+
+/**
+ * The order times of a state. A state stored before lifecycle tracking knows only the last
+ * order (from the aggregates): its first order is taken as long ago (time 0).
+ */
+export function orderTimesOf(state: CustomerState): OrderTimes | undefined {
+  if (state.orderTimes) return state.orderTimes;
+  const last = state.aggregates.lastSeen['ORDER'];
+  return last === undefined ? undefined : { first: 0, last, reactivated: null };
+}
