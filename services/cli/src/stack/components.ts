@@ -20,7 +20,8 @@ export interface StackComponent {
   readonly probe: Probe;
   /** Downloads, configuration files and one-time storage formatting; idempotent. */
   prepare(): Promise<void>;
-  start(): void;
+  /** Starts the process and returns its PID. */
+  start(): number;
 }
 
 function managed(settings: StackSettings, name: string, workDir: string): ManagedProcess {
@@ -50,7 +51,7 @@ export function redisComponent(settings: StackSettings): StackComponent {
       );
     },
     start() {
-      startDetached(proc, 'redis-server', [conf], process.env);
+      return startDetached(proc, 'redis-server', [conf], process.env);
     },
   };
 }
@@ -89,7 +90,7 @@ export function kafkaComponent(settings: StackSettings): StackComponent {
     },
     start() {
       const heap = process.env['TIERSTREAM_KAFKA_HEAP'] ?? '-Xms256m -Xmx768m';
-      startDetached(proc, java, [...heap.split(/\s+/), '-cp', classpath, ...logArgs(dir, log4j2), 'kafka.Kafka', props], process.env);
+      return startDetached(proc, java, [...heap.split(/\s+/), '-cp', classpath, ...logArgs(dir, log4j2), 'kafka.Kafka', props], process.env);
     },
   };
 }
@@ -179,7 +180,7 @@ export function registryComponent(settings: StackSettings): StackComponent {
         QUARKUS_LOG_CONSOLE_JSON: 'false',
       };
       const heap = process.env['TIERSTREAM_REGISTRY_HEAP'] ?? '-Xms128m -Xmx512m';
-      startDetached(proc, java, [...heap.split(/\s+/), '-jar', path.join(distribution, 'quarkus-run.jar')], env);
+      return startDetached(proc, java, [...heap.split(/\s+/), '-jar', path.join(distribution, 'quarkus-run.jar')], env);
     },
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { TierstreamError } from '@tierstream/runtime';
 import { kafkaComponent, redisComponent, registryComponent, type StackComponent } from './components';
 import { waitHealthy } from './health';
-import { portInUse, runningPid, stopProcess, tail } from './process-control';
+import { alive, portInUse, runningPid, stopProcess, tail } from './process-control';
 import { localEndpoints, type LocalEndpoints, type StackSettings } from './settings';
 
 export type ComponentState = 'healthy' | 'started' | 'unhealthy' | 'stopped';
@@ -98,9 +98,11 @@ export class LocalStack {
     const begun = Date.now();
     this.progress(`${c.name}: preparing`);
     await c.prepare();
-    c.start();
+    const startedPid = c.start();
     this.progress(`${c.name}: starting (log ${c.process.logFile})`);
-    const failure = await waitHealthy(c.probe, this.settings.startTimeoutMs, () => runningPid(c.process) !== undefined);
+    // Plain liveness of the PID we just started: its /proc cwd is the parent's until the
+    // child has changed directory, so the ownership check would race here.
+    const failure = await waitHealthy(c.probe, this.settings.startTimeoutMs, () => alive(startedPid));
     if (failure !== undefined) throw this.startError(c, failure);
     const newPid = runningPid(c.process);
     this.progress(`${c.name}: healthy in ${((Date.now() - begun) / 1000).toFixed(1)} s (pid ${newPid})`);

@@ -54,7 +54,8 @@ export function startDetached(proc: ManagedProcess, command: string, args: reado
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
