@@ -11,10 +11,14 @@ export interface ProvisionOptions {
   readonly topicsFile?: string;
   readonly replicationFactor?: number;
   readonly fix?: boolean;
+  /** Prefix of every topic name (TIERSTREAM_NAMESPACE of the workers that use them). */
+  readonly namespace?: string;
 }
 
 export function declaredTopics(options: ProvisionOptions): TopicDeclaration[] {
-  return readTopicsFile(options.topicsFile ?? DEFAULT_TOPICS_FILE, options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor });
+  const topics = readTopicsFile(options.topicsFile ?? DEFAULT_TOPICS_FILE, options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor });
+  const ns = options.namespace ?? '';
+  return ns === '' ? topics : topics.map((t) => ({ ...t, name: `${ns}${t.name}` }));
 }
 
 export async function provisionTopics(endpoints: Endpoints, logger: Logger, options: ProvisionOptions = {}): Promise<ApplyResult> {

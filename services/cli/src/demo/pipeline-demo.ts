@@ -11,6 +11,8 @@ import { WebhookReceiver } from './webhook-receiver';
 import { WorkerProcesses } from './worker-processes';
 
 export interface PipelineDemoOptions {
+  /** Prefix of the run's topics, consumer groups and Redis keys. */
+  readonly namespace: string;
   readonly customers: number;
   readonly follow: boolean;
   readonly seed: number;
@@ -76,7 +78,8 @@ function table(rows: readonly (readonly string[])[]): string {
  */
 export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: PipelineDemoOptions): Promise<void> {
   const begun = Date.now();
-  const topics = topicNames('');
+  const ns = o.namespace;
+  const topics = topicNames(ns);
   const kafka = createKafka({ clientId: 'tierctl-demo', brokers: endpoints.kafkaBrokers, logger });
   const registry = createSchemaRegistry(endpoints.schemaRegistryUrl);
   const admin: Admin = kafka.admin();
@@ -90,6 +93,7 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     REDIS_URL: endpoints.redisUrl,
     LOG_LEVEL: 'info',
+    TIERSTREAM_NAMESPACE: ns,
   };
   try {
     console.log('3/6 workers (separate processes) and a webhook receiver that verifies signatures');
@@ -98,7 +102,11 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     ]);
     const logs = {
       ingest: workers.start('ingest', { ...base, HTTP_PORT: String(PORTS.ingest) }),
-      scoring: workers.start('scoring', { ...base, HTTP_PORT: String(PORTS.scoring) }),
+      // A year of event time streams in seconds here, so the HTTP path (fast) overtakes the
+      // Kafka path (through ingest's consumer) by months of event time. The demo allows a
+      // year of lateness so no event is dropped as late; in production a few hours of
+      // event time is a few hours of wall time (the integration tests cover lateness).
+      scoring: workers.start('scoring', { ...base, HTTP_PORT: String(PORTS.scoring), SCORING_ALLOWED_LATENESS_HOURS: String(400 * 24) }),
       notifier: workers.start('notifier', { ...base, HTTP_PORT: String(PORTS.notifier), NOTIFIER_SUBSCRIBERS: subscribers }),
     };
     await Promise.all((Object.keys(PORTS) as (keyof typeof PORTS)[]).map((w) => waitReady(w, PORTS[w], workers, logs[w])));
@@ -156,14 +164,14 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     bar.stop();
     await producer.disconnect();
     // The notifier drains the transitions the last batches produced.
-    for (let i = 0; i < 60 && (await uncommitted(admin, 'tierstream-notifier', topics.tierChanged)) > 0; i++) await sleep(500);
+    for (let i = 0; i < 60 && (await uncommitted(admin, `${ns}tierstream-notifier`, topics.tierChanged)) > 0; i++) await sleep(500);
     const streamSecs = (Date.now() - scoredStart) / 1000;
 
     console.log('5/6 reading back what the pipeline produced');
     const changes = await readFrom<TierChanged>(kafka, registry, topics.tierChanged, start.changes, await endOffsets(admin, topics.tierChanged), (t) => t.customer_id.startsWith(runTag));
     const letters = await readFrom<DeadLetter>(kafka, registry, topics.eventsDlq, start.dlq, await endOffsets(admin, topics.eventsDlq), () => true);
     const redis = new Redis(endpoints.redisUrl);
-    const store = new CustomerStore(redis, '');
+    const store = new CustomerStore(redis, ns);
     const ids = [...new Set(population.events.map((e) => e.customer_id))];
     const revenue = new Map<string, number>();
     const tierCount = new Map<string, Map<string, number>>();
@@ -213,6 +221,7 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     console.log(`  webhooks: ${receiver.verified} deliveries verified (Standard Webhooks), ${receiver.rejected} failed verification, ${receiver.duplicates} duplicates`);
     const wall = (Date.now() - begun) / 1000;
     console.log(`  ${expected} events scored in ${streamSecs.toFixed(1)} s (${(expected / streamSecs).toFixed(0)} events/s end to end); demo wall time ${wall.toFixed(1)} s`);
+    console.log(`  look at a customer: npm run tierctl -- customer ${runTag}c00042 --namespace ${ns}`);
     if (o.follow) {
       console.log('--follow: workers keep running; Ctrl-C stops them');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
