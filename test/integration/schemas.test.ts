@@ -9,6 +9,7 @@ import {
   valueSubject,
 } from '@tierstream/runtime';
 import type { CustomerEvent, TierChanged } from '@tierstream/domain';
+import { tierChange } from '../../services/notifier/src/testing/fixtures';
 import { createTestTopic, readMessages, testEndpoints, testKafka, uniqueName } from '../support/test-stack';
 
 const SCHEMAS = path.resolve(__dirname, '..', '..', 'schemas');
@@ -29,34 +30,8 @@ const customerEvent: CustomerEvent = {
   attributes: { coupon: 'SPRING' },
 };
 
-const tierChanged: TierChanged = {
-  transition_id: 'c-42:value:3',
-  customer_id: 'c-42',
-  dimension: 'value',
-  from_tier: 'mid',
-  to_tier: 'high',
-  direction: 'UP',
-  cause: 'EVENT',
-  rule: 'tiers.value.high',
-  reason: 'spend_90d 1299.00 CNY >= 1000.00 CNY',
-  metrics: { spend_90d: 129_900, orders_90d: 3 },
-  score: 87.5,
-  policy_id: 'default',
-  policy_version: '1',
-  tier_version: 3,
-  cause_event_id: 'e-1',
-  cause_event_time: Date.UTC(2026, 2, 1, 8, 30),
-  emitted_at: Date.UTC(2026, 2, 1, 8, 30, 1),
-  region: 'CN-SH',
-  customer_type: 'B2C',
-  industry: null,
-  attributes: {},
-  next_tier: 'vip',
-  next_tier_gaps: { spend_365d: 870_100 },
-  next_tier_hint: 'needs 8701.00 CNY more spend_365d for vip',
-  tier_lost_at: Date.UTC(2027, 2, 1),
-  tier_lost_to: 'mid',
-};
+// The notifier's fixture: one valid tier change, forward signals included.
+const tierChanged: TierChanged = tierChange();
 
 const deadLetter = {
   error_code: 'TS_ERR_INGEST_NOT_JSON',
