@@ -33,7 +33,8 @@ function metrics(events: readonly RefEvent[]) {
   const complaints90 = events.filter((e) => e.feedbackKind === 'COMPLAINT' && inWindow(e, 90)).length;
   const lastOrder = orders.length === 0 ? undefined : Math.max(...orders.map((e) => e.time));
   const recency = lastOrder === undefined ? 99_999 : day(now) - day(lastOrder);
-  const scored = events.filter((e) => e.satisfaction !== null).sort((a, b) => a.time - b.time);
+  // The latest score; at equal times the higher one (as docs/policy.md says for `last`).
+  const scored = events.filter((e) => e.satisfaction !== null).sort((a, b) => a.time - b.time || (a.satisfaction ?? 0) - (b.satisfaction ?? 0));
   const satisfaction = scored.length === 0 ? 0 : (scored[scored.length - 1]?.satisfaction ?? 0);
   return { spend365, spend90, refunds90, orders365, orders90, interactions90, complaints90, recency, satisfaction };
 }
