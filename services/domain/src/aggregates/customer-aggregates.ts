@@ -1,4 +1,4 @@
-import type { CountSource, MetricDef, Policy, SumSource } from '../policy/policy-model';
+import type { CountSource, LastSource, MetricDef, Policy, SumSource } from '../policy/policy-model';
 import type { CustomerEvent } from '../events';
 
 export const DAY_MS = 86_400_000;
@@ -159,13 +159,15 @@ export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy
     }
   }
   for (const kind of counts) state.lastSeen[kind] = Math.max(state.lastSeen[kind] ?? 0, e.event_time);
-  if (e.feedback?.score !== null && e.feedback?.score !== undefined) {
-    const prev = state.last['last:feedback.score'];
-    // Equal times: the higher score wins, so the result does not depend on arrival order.
-    if (!prev || e.event_time > prev.at || (e.event_time === prev.at && e.feedback.score > prev.value)) {
-      state.last['last:feedback.score'] = { value: e.feedback.score, at: e.event_time };
-    }
-  }
+  noteLast(state, 'feedback.score', e.feedback?.score ?? null, e.event_time);
+  if (e.order && policy.metrics.some((m) => m.kind === 'last' && m.source === 'order.amount')) noteLast(state, 'order.amount', sumSourceValue(e, 'order.amount', policy) ?? null, e.event_time);
+}
+
+function noteLast(state: AggregateState, source: LastSource, value: number | null, at: number): void {
+  if (value === null) return;
+  const prev = state.last[`last:${source}`];
+  // Equal times: the higher value wins, so the result does not depend on arrival order.
+  if (!prev || at > prev.at || (at === prev.at && value > prev.value)) state.last[`last:${source}`] = { value, at };
 }
 
 /**

@@ -14,7 +14,7 @@ export type CountSource = (typeof COUNT_SOURCES)[number];
 export const DISTINCT_SOURCES = ['channel', 'region'] as const;
 export type DistinctSource = (typeof DISTINCT_SOURCES)[number];
 
-export const LAST_SOURCES = ['feedback.score'] as const;
+export const LAST_SOURCES = ['feedback.score', 'order.amount'] as const;
 export type LastSource = (typeof LAST_SOURCES)[number];
 
 /** Days, or null for the customer's whole lifetime. */

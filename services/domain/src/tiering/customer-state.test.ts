@@ -79,14 +79,17 @@ describe('applyEvent: transitions', () => {
 
     expect(applyEvent(state, profile(at(2)), DEFAULT, EMITTED).transitions).toEqual([]);
 
-    // A year later without any order the yearly spend has slid out: the customer drifts down.
+    // A year later without any order the yearly spend has slid out: the customer drifted down,
+    // stage by stage, each on the day it happened, before the event is applied.
     const down = applyEvent(state, profile(at(400)), DEFAULT, EMITTED);
-    expect(down.transitions.map((t) => [t.transition_id, t.from_tier, t.to_tier, t.direction, t.tier_version])).toEqual([
-      ['c1/value/3', 'high', 'low', 'DOWN', 3],
-      ['c1/rfm_segment/3', 'regular', 'hibernating', 'LATERAL', 3],
-      ['c1/lifecycle/2', 'new', 'churned', 'DOWN', 2],
+    expect(down.transitions.map((t) => [t.transition_id, t.from_tier, t.to_tier, t.direction, t.cause, t.cause_event_time])).toEqual([
+      ['c1/lifecycle/2', 'new', 'active', 'LATERAL', 'REEVALUATION', at(30, 0)],
+      ['c1/lifecycle/3', 'active', 'at_risk', 'DOWN', 'REEVALUATION', at(61, 0)],
+      ['c1/rfm_segment/3', 'regular', 'hibernating', 'LATERAL', 'REEVALUATION', at(122, 0)],
+      ['c1/lifecycle/4', 'at_risk', 'churned', 'DOWN', 'REEVALUATION', at(181, 0)],
+      ['c1/value/3', 'high', 'low', 'DOWN', 'REEVALUATION', at(366, 0)],
     ]);
-    expect(down.state.tiers['value']).toEqual({ tier: 'low', rank: 3, version: 3, since: at(400), direction: 'DOWN', earned: at(400) });
+    expect(down.state.tiers['value']).toEqual({ tier: 'low', rank: 3, version: 3, since: at(366, 0), direction: 'DOWN', earned: at(400) });
     expect(down.state.tiers['membership']?.version).toBe(1);
   });
 
@@ -157,7 +160,7 @@ dimensions:
     expect(state.history.map((h) => h.transition_id)).toEqual(Array.from({ length: 10 }, (_, i) => `c1/active/${24 - i}`));
     expect(state.history[0]).toEqual({
       transition_id: 'c1/active/24', dimension: 'active', from_tier: 'buying', to_tier: 'idle', rule: 'active.idle',
-      reason: 'active.idle: true (spend_1d=0)', at: at(23),
+      reason: 'active.idle: true (spend_1d=0)', at: at(23, 0),
     });
   });
 });

@@ -1,6 +1,7 @@
-import { addEvent, advanceTime } from '../aggregates/customer-aggregates';
+import { addEvent, advanceTime, dayOf } from '../aggregates/customer-aggregates';
 import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
 import type { Policy } from '../policy/policy-model';
+import { nextDueTime } from './due-time';
 import { evaluateInPlace, type TierChange } from './evaluate-customer';
 import { forwardSignals } from './forward';
 import { noteOrder } from './lifecycle';
@@ -78,9 +79,10 @@ function publish(state: CustomerState, policy: Policy, changes: readonly TierCha
 }
 
 /**
- * Applies one event: updates the aggregates, re-scores, and returns the tier transitions
- * it caused, each explained. Pure: the state passed in is not changed; `emittedAt` is the
- * caller's clock.
+ * Applies one event: first re-evaluates the customer at every due time up to the event's
+ * time (see `reevaluate`), then updates the aggregates, re-scores, and returns the tier
+ * transitions both caused, each explained. Pure: the state passed in is not changed;
+ * `emittedAt` is the caller's clock.
  */
 export function applyEvent(previous: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
   return applyEventInPlace(structuredClone(previous), e, policy, emittedAt);
@@ -92,24 +94,51 @@ export function applyEvent(previous: CustomerState, e: CustomerEvent, policy: Po
  * leaves `state` partly updated.
  */
 export function applyEventInPlace(state: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
+  const transitions = catchUp(state, policy, e.event_time, emittedAt);
   updateProfile(state, e, policy);
   // Before addEvent: a state stored before order times were kept derives them from the aggregates.
   const orderTimes = e.type === 'ORDER' ? noteOrder(orderTimesOf(state), policy.lifecycle, e.event_time) : undefined;
   addEvent(state.aggregates, e, policy);
   if (orderTimes) state.orderTimes = orderTimes;
   const { assessment, changes } = evaluateInPlace(state, policy, e.event_time, true);
-  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'EVENT', eventId: e.event_id, time: e.event_time }, emittedAt);
+  transitions.push(...publish(state, policy, changes, assessment.evaluation.variables, { kind: 'EVENT', eventId: e.event_id, time: e.event_time }, emittedAt));
   return { state, transitions };
 }
 
+/** Moves the customer's clock to `at` and re-scores it there, without an event. */
+function reevaluateAt(state: CustomerState, policy: Policy, at: number, emittedAt: number): TierChanged[] {
+  if (!advanceTime(state.aggregates, policy, at)) return [];
+  const { assessment, changes } = evaluateInPlace(state, policy, at, false);
+  return publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
+}
+
 /**
- * Re-evaluates a customer at event time `at` without an event: the aggregates' clock moves to
- * `at` (windows slide, buckets expire, recency grows, lifecycle deadlines and grace periods
- * pass), the customer is re-scored, and the transitions are returned with cause REEVALUATION,
- * no cause event and `cause_event_time` = `at`. Nothing happens (no transitions, the same
- * state) when `at` is not later than the customer's time (its latest event or re-evaluation),
- * nor for a customer without any event. Events older than `at` applied afterwards are late
- * events, so `at` should not pass the input's watermark. Pure: the state passed in is not changed.
+ * Re-evaluates at each due time up to `until` (inclusive), in order. Due times are day
+ * starts, so nothing is due before a time on the customer's current day. This makes a
+ * customer's tiers a function of its events alone: the same whether time was swept by the
+ * watermark in one batch or another, or not at all before the next event.
+ */
+function catchUp(state: CustomerState, policy: Policy, until: number, emittedAt: number): TierChanged[] {
+  const out: TierChanged[] = [];
+  if (state.aggregates.lastSeen['ANY'] === undefined) return out;
+  while (dayOf(until) > dayOf(state.aggregates.now)) {
+    const due = nextDueTime(state, policy, { scope: 'decisions' });
+    if (due === undefined || due > until || due <= state.aggregates.now) break;
+    out.push(...reevaluateAt(state, policy, due, emittedAt));
+  }
+  return out;
+}
+
+/**
+ * Re-evaluates a customer up to event time `at` without an event: at each due time on the
+ * way (the day a windowed contribution leaves its window, a lifecycle deadline, the end of a
+ * grace or min-days period; see nextDueTime), then at `at`. Windows slide, buckets expire,
+ * recency grows. The transitions have cause REEVALUATION, no cause event, and the due time
+ * they happened at as `cause_event_time`: a tier is lost on the day it is lost, whenever the
+ * sweep comes by. Nothing happens (no transitions, the same state) when `at` is not later
+ * than the customer's time (its latest event or re-evaluation), nor for a customer without
+ * any event. Events older than `at` applied afterwards are late events, so `at` should not
+ * pass the input's watermark. Pure: the state passed in is not changed.
  */
 export function reevaluate(previous: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
   return reevaluateInPlace(structuredClone(previous), policy, at, emittedAt);
@@ -117,9 +146,9 @@ export function reevaluate(previous: CustomerState, policy: Policy, at: number, 
 
 /** reevaluate without the copy, for a caller that owns `state`. */
 export function reevaluateInPlace(state: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
-  if (state.aggregates.lastSeen['ANY'] === undefined || !advanceTime(state.aggregates, policy, at)) return { state, transitions: [] };
-  const { assessment, changes } = evaluateInPlace(state, policy, at, false);
-  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
+  if (state.aggregates.lastSeen['ANY'] === undefined) return { state, transitions: [] };
+  const transitions = catchUp(state, policy, at, emittedAt);
+  transitions.push(...reevaluateAt(state, policy, at, emittedAt));
   return { state, transitions };
 }
 

@@ -24,7 +24,10 @@ const order = (time: number, amount: number): CustomerEvent => {
   };
 };
 
-/** A one-day spend window: the metric is the spend of the day of the latest order, so it can go up and down at will. */
+/**
+ * By default the metric is the amount of the latest order, so it goes up and down at will and
+ * never changes with time alone (a windowed sum would fall to 0 on the day after each order).
+ */
 function policy(options: { hysteresis?: string; keep?: boolean; ordered?: boolean; window?: string } = {}): Policy {
   const keep = options.keep ?? true;
   return compilePolicy(
@@ -33,7 +36,7 @@ id: h
 version: "1"
 currency: CNY
 metrics:
-  spend: { sum: order.amount, window: ${options.window ?? '1d'} }
+  spend: ${options.window ? `{ sum: order.amount, window: ${options.window} }` : '{ last: order.amount }'}
 dimensions:
   value:
     ordered: ${options.ordered ?? true}
@@ -90,12 +93,12 @@ describe('grace_days', () => {
         order(at(10), 100), // below every margin: kept by the grace
         order(at(20), 300_000), // qualifies again after an event: the grace restarts from day 20
         order(at(49), 100), // 29 days later: kept
-        order(at(50), 100), // 30 days: lost, straight to the tier the rules give
+        order(at(51), 100), // the grace ended at the start of day 50: lost then, straight to the tier the rules give
       ],
       p,
     );
     expect(moves(transitions)).toEqual(['->high', 'high>low']);
-    expect(transitions[1]).toMatchObject({ cause_event_time: at(50), direction: 'DOWN' });
+    expect(transitions[1]).toMatchObject({ cause: 'REEVALUATION', cause_event_time: at(50, 0), direction: 'DOWN' });
     expect(transitions[1]?.reason).toBe('value.low: true (spend=100); left high: earned 30 days ago >= grace_days 30');
   });
 
@@ -130,9 +133,9 @@ describe('min_days_between_changes', () => {
     );
     expect(transitions.map((t) => [t.from_tier, t.to_tier, t.direction, t.cause_event_time])).toEqual([
       [null, 'high', 'INITIAL', at(0)],
-      ['high', 'low', 'DOWN', at(7)],
-      ['low', 'high', 'UP', at(14)],
-      ['high', 'mid', 'DOWN', at(21)],
+      ['high', 'low', 'DOWN', at(7, 0)],
+      ['low', 'high', 'UP', at(14, 0)],
+      ['high', 'mid', 'DOWN', at(21, 0)],
     ]);
     expect(transitions[3]?.reason).toBe('value.mid: spend >= 50000 (spend=60000); left high: last change 7 days ago >= min_days_between_changes 7');
   });
@@ -152,7 +155,7 @@ describe('min_days_between_changes', () => {
     const { transitions } = run([order(at(0), 100), order(at(1), 300_000), order(at(7), 300_000), order(at(8), 60_000)], p);
     expect(transitions.map((t) => [t.from_tier, t.to_tier, t.direction, t.cause_event_time])).toEqual([
       [null, 'low', 'INITIAL', at(0)],
-      ['low', 'high', 'LATERAL', at(7)],
+      ['low', 'high', 'LATERAL', at(7, 0)],
     ]);
   });
 
@@ -229,27 +232,32 @@ describe('property: a customer hovering at a threshold does not flap', () => {
         let changed = 0;
         let lastDown = false;
         let downs = 0;
+        const tierOf = (spend: number): string => (spend >= 300_000 ? 'high' : spend >= 50_000 ? 'mid' : 'low');
         for (const e of events) {
-          const held = state.tiers['value']?.tier;
+          // Transitions due before the event (its day start) are decided on the spend before it.
+          const before = state.metrics['spend'] ?? 0;
           const r = applyEvent(state, e, p, EMITTED);
           state = r.state;
           const spend = state.metrics['spend'] ?? 0;
-          const candidate = spend >= 300_000 ? 'high' : spend >= 50_000 ? 'mid' : 'low';
+          const candidate = tierOf(spend);
           for (const t of r.transitions) {
-            if (t.direction === 'DOWN' && held) {
+            const time = t.cause_event_time;
+            const decidedOn = t.cause === 'EVENT' ? spend : before;
+            if (t.direction === 'DOWN' && t.from_tier) {
               downs++;
-              expect(spend).toBeLessThan(KEEP[held] ?? Infinity);
-              expect(dayOf(e.event_time) - dayOf(earned)).toBeGreaterThanOrEqual(10);
-              expect(dayOf(e.event_time) - dayOf(changed)).toBeGreaterThanOrEqual(4);
-              expect(t.to_tier).toBe(candidate);
+              expect(decidedOn).toBeLessThan(KEEP[t.from_tier] ?? Infinity);
+              expect(dayOf(time) - dayOf(earned)).toBeGreaterThanOrEqual(10);
+              expect(dayOf(time) - dayOf(changed)).toBeGreaterThanOrEqual(4);
+              expect(t.to_tier).toBe(tierOf(decidedOn));
             }
-            if (t.direction === 'UP') expect(RANK[t.to_tier]).toBe(RANK[candidate]);
-            changed = e.event_time;
+            if (t.direction === 'UP') expect(RANK[t.to_tier]).toBe(RANK[tierOf(decidedOn)]);
+            changed = time;
+            earned = time;
             lastDown = t.direction === 'DOWN';
           }
           const now = state.tiers['value']?.tier ?? '';
           // Earned: entered, or the rules give this tier or a better one after an event.
-          if (r.transitions.length > 0 || (RANK[candidate] ?? 0) <= (RANK[now] ?? 0)) earned = e.event_time;
+          if (r.transitions.some((t) => t.cause === 'EVENT') || (RANK[candidate] ?? 0) <= (RANK[now] ?? 0)) earned = e.event_time;
           // Held against the rules only as hysteresis allows: never above what keep_when or the grace could justify.
           if (r.transitions.length === 0 && now !== candidate && (RANK[candidate] ?? 0) > (RANK[now] ?? 0)) {
             const kept = spend >= (KEEP[now] ?? 0) || dayOf(e.event_time) - dayOf(earned) < 10 || dayOf(e.event_time) - dayOf(changed) < 4;

@@ -68,7 +68,8 @@ describe('lifecycle stages through events and re-evaluation', () => {
       ['lifecycle.prospect', 'EVENT', at(0)],
       ['lifecycle.new', 'EVENT', at(2)],
       ['lifecycle.active', 'REEVALUATION', midnight(32)],
-      ['lifecycle.at_risk', 'REEVALUATION', midnight(92)],
+      // On the deadline day, not when the sweep at day 92 came by.
+      ['lifecycle.at_risk', 'REEVALUATION', midnight(62)],
       ['lifecycle.churned', 'REEVALUATION', midnight(182)],
       ['lifecycle.reactivated', 'EVENT', at(300)],
       ['lifecycle.active', 'REEVALUATION', midnight(330)],
@@ -77,19 +78,19 @@ describe('lifecycle stages through events and re-evaluation', () => {
       'lifecycle.prospect: no order yet',
       'lifecycle.new: first order 0 days ago < new_for_days 30; last order 0 days ago < at_risk_after_days 60',
       'lifecycle.active: last order 30 days ago < at_risk_after_days 60',
-      'lifecycle.at_risk: last order 90 days ago >= at_risk_after_days 60',
+      'lifecycle.at_risk: last order 60 days ago >= at_risk_after_days 60',
       'lifecycle.churned: last order 180 days ago >= churned_after_days 180',
       'lifecycle.reactivated: ordered again after a churn 0 days ago < reactivated_for_days 30; last order 0 days ago < at_risk_after_days 60',
       'lifecycle.active: last order 30 days ago < at_risk_after_days 60',
     ]);
-    expect(lifecycle[3]?.metrics).toEqual({ days_since_last_order: 90, days_since_first_order: 90, score: 0 });
+    expect(lifecycle[3]?.metrics).toEqual({ days_since_last_order: 60, days_since_first_order: 60, score: 0 });
     expect(lifecycle[5]?.metrics).toEqual({ days_since_last_order: 0, days_since_first_order: 298, days_since_reactivation: 0, score: 0 });
     expect(lifecycle[3]).toMatchObject({ cause_event_id: null, transition_id: 'c1/lifecycle/4', tier_version: 4 });
   });
 
   it('is UP from at_risk back to active with a new order', () => {
     const { lifecycle } = run([event('ORDER', at(0)), 61, event('ORDER', at(70))]);
-    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>at_risk DOWN', 'at_risk>active UP']);
+    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>active LATERAL', 'active>at_risk DOWN', 'at_risk>active UP']);
   });
 
   it('changes on the deadline day, not the day before (whole UTC days since the last order)', () => {
@@ -99,9 +100,10 @@ describe('lifecycle stages through events and re-evaluation', () => {
     expect(summary(run([60], before.state).lifecycle)).toEqual(['active>at_risk DOWN']);
   });
 
-  it('recognises a reactivation from the order times even when no sweep saw the churn', () => {
+  it('passes through every stage before the next order even when no sweep came by, and recognises the reactivation', () => {
     const { lifecycle, state } = run([event('ORDER', at(0)), event('ORDER', at(200))]);
-    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>reactivated LATERAL']);
+    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>active LATERAL', 'active>at_risk DOWN', 'at_risk>churned DOWN', 'churned>reactivated UP']);
+    expect(lifecycle.map((t) => t.cause)).toEqual(['EVENT', 'REEVALUATION', 'REEVALUATION', 'REEVALUATION', 'EVENT']);
     expect(state.orderTimes).toEqual({ first: at(0), last: at(200), reactivated: at(200) });
   });
 
@@ -113,7 +115,7 @@ describe('lifecycle stages through events and re-evaluation', () => {
 
   it('other events do not move the stage: only orders count', () => {
     const { lifecycle } = run([event('ORDER', at(0)), event('INTERACTION', at(61)), event('REFUND', at(62))]);
-    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>at_risk DOWN']);
+    expect(summary(lifecycle)).toEqual(['->new INITIAL', 'new>active LATERAL', 'active>at_risk DOWN']);
   });
 
   it('derives the order times of a state stored before lifecycle existed: the first order long ago', () => {

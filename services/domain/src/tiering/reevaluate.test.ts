@@ -50,19 +50,22 @@ describe('reevaluate', () => {
     const state = applyAll([order(at(0), 600_000)], DEFAULT);
     expect(state.tiers['value']?.tier).toBe('high');
     const { state: later, transitions } = reevaluate(state, DEFAULT, midnight(365), EMITTED);
-    expect(transitions.map((t) => [t.dimension, t.from_tier, t.to_tier, t.direction])).toEqual([
-      ['value', 'high', 'low', 'DOWN'],
-      ['rfm_segment', 'big_spender', 'hibernating', 'LATERAL'],
-      ['lifecycle', 'new', 'churned', 'DOWN'],
+    // Each on the day it happened: the lifecycle deadlines, then the yearly spend leaving its window.
+    expect(transitions.map((t) => [t.dimension, t.from_tier, t.to_tier, t.direction, t.cause_event_time])).toEqual([
+      ['lifecycle', 'new', 'active', 'LATERAL', midnight(30)],
+      ['lifecycle', 'active', 'at_risk', 'DOWN', midnight(60)],
+      ['lifecycle', 'at_risk', 'churned', 'DOWN', midnight(180)],
+      ['value', 'high', 'low', 'DOWN', midnight(365)],
+      ['rfm_segment', 'big_spender', 'hibernating', 'LATERAL', midnight(365)],
     ]);
-    for (const t of transitions) expect(t).toMatchObject({ cause: 'REEVALUATION', cause_event_id: null, cause_event_time: midnight(365), emitted_at: EMITTED });
-    expect(transitions[0]?.reason).toBe(
+    for (const t of transitions) expect(t).toMatchObject({ cause: 'REEVALUATION', cause_event_id: null, emitted_at: EMITTED });
+    expect(transitions[3]?.reason).toBe(
       'value.low: true (score=20, spend_365d=0); left high: keep_when spend_365d >= 270000 is false, earned 365 days ago >= grace_days 30, last change 365 days ago >= min_days_between_changes 7',
     );
     expect(later.aggregates.now).toBe(midnight(365));
     expect(later.metrics).toMatchObject({ spend_365d: 0, spend_lifetime: 600_000, recency_days: 365, orders_365d: 0 });
     expect(later.tiers['value']).toMatchObject({ tier: 'low', version: 2, since: midnight(365) });
-    expect(later.history[0]).toMatchObject({ dimension: 'lifecycle', at: midnight(365) });
+    expect(later.history[0]).toMatchObject({ dimension: 'rfm_segment', at: midnight(365) });
   });
 
   it('is idempotent: again at the same or an earlier time, no transitions and the same state', () => {
