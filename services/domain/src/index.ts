@@ -7,10 +7,11 @@ export {
 } from './aggregates/customer-aggregates';
 export { evaluatePolicy, rfmScore, type Evaluation, type TierDecision } from './tiering/evaluate-policy';
 export {
-  applyEvent, applyEventInPlace, reevaluate, reevaluateInPlace, refreshForwardSignalsInPlace, newCustomerState, transitionId, HISTORY_LENGTH,
-  type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary, type ApplyResult,
+  applyEvent, applyEventInPlace, applyOverride, applyOverrideInPlace, OverrideError, reevaluate, reevaluateInPlace, refreshForwardSignalsInPlace, newCustomerState, transitionId, HISTORY_LENGTH,
+  type ActiveOverride, type OverrideCommand, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary, type ApplyResult,
 } from './tiering/customer-state';
 export { nextDueTime, type DueScope } from './tiering/due-time';
 export { forwardSignals, nextTierGaps } from './tiering/forward';
 export { lifecycleStage, STAGE_RANK, type OrderTimes, type StageDecision } from './tiering/lifecycle';
 export type { HeldBy } from './tiering/hysteresis';
+export { checkOverride, tiersOf } from './tiering/overrides';

@@ -1,12 +1,14 @@
 import { addEvent, advanceTime, dayOf } from '../aggregates/customer-aggregates';
 import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
-import type { Policy } from '../policy/policy-model';
+import { LIFECYCLE, type Policy } from '../policy/policy-model';
 import { nextDueTime } from './due-time';
-import { evaluateInPlace, type TierChange } from './evaluate-customer';
+import { assess, directionOf, evaluateInPlace, type TierChange } from './evaluate-customer';
 import { forwardSignals } from './forward';
-import { noteOrder } from './lifecycle';
+import { noteOrder, STAGE_RANK } from './lifecycle';
+import { checkOverride, describePin, overrideExpiries, tiersOf, type OverrideCommand } from './overrides';
 import { HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
+export { OverrideError, type ActiveOverride, type OverrideCommand } from './overrides';
 export { HISTORY_LENGTH, newCustomerState, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary } from './state-model';
 
 /** Deterministic: the same customer, dimension and tier version always give the same id. */
@@ -51,7 +53,7 @@ function publish(state: CustomerState, policy: Policy, changes: readonly TierCha
       from_tier: c.from?.tier ?? null,
       to_tier: c.to.tier,
       direction: c.direction,
-      cause: cause.kind,
+      cause: c.cause ?? cause.kind,
       rule: c.rule,
       reason: c.reason,
       metrics: { ...c.inputs, score: state.score },
@@ -121,7 +123,8 @@ function reevaluateAt(state: CustomerState, policy: Policy, at: number, emittedA
 function catchUp(state: CustomerState, policy: Policy, until: number, emittedAt: number): TierChanged[] {
   const out: TierChanged[] = [];
   if (state.aggregates.lastSeen['ANY'] === undefined) return out;
-  while (dayOf(until) > dayOf(state.aggregates.now)) {
+  // Due times are day starts, except the ends of pins.
+  while (dayOf(until) > dayOf(state.aggregates.now) || overrideExpiries(state).some((t) => t > state.aggregates.now && t <= until)) {
     const due = nextDueTime(state, policy, { scope: 'decisions' });
     if (due === undefined || due > until || due <= state.aggregates.now) break;
     out.push(...reevaluateAt(state, policy, due, emittedAt));
@@ -150,6 +153,64 @@ export function reevaluateInPlace(state: CustomerState, policy: Policy, at: numb
   const transitions = catchUp(state, policy, at, emittedAt);
   transitions.push(...reevaluateAt(state, policy, at, emittedAt));
   return { state, transitions };
+}
+
+/**
+ * Applies a manual override command at the customer's time (the clock does not move: the
+ * command's time is the issuer's wall clock, not event time). SET pins the dimension to a
+ * tier until `until`; CLEAR ends a pin, releasing the dimension to the tier the rules give
+ * now. Either is always a transition (LATERAL when the tier stays), with cause OVERRIDE, the
+ * command as cause event and its issue time as cause time: every override is in the audit
+ * trail of the transition stream. The pin's natural end is a transition with cause
+ * OVERRIDE_EXPIRED (see evaluateInPlace). Throws OverrideError for a command that cannot
+ * apply, leaving the state unchanged. Pure: the state passed in is not changed.
+ */
+export function applyOverride(previous: CustomerState, command: OverrideCommand, policy: Policy, emittedAt: number): ApplyResult {
+  return applyOverrideInPlace(structuredClone(previous), command, policy, emittedAt);
+}
+
+/** applyOverride without the copy, for a caller that owns `state`. */
+export function applyOverrideInPlace(state: CustomerState, command: OverrideCommand, policy: Policy, emittedAt: number): ApplyResult {
+  checkOverride(policy, command, state);
+  const cause: Cause = { kind: 'OVERRIDE', eventId: command.command_id, time: command.issued_at };
+  const { dimension } = command;
+  const t = state.aggregates.now;
+  const ordered = dimension === LIFECYCLE || (policy.dimensions.find((d) => d.name === dimension)?.ordered ?? true);
+  const from = state.tiers[dimension];
+  const change = (tier: string, rank: number, rule: string, reason: string, inputs: Readonly<Record<string, number>>): TierChange => {
+    const direction = directionOf(from, rank, ordered);
+    const to = { tier, rank, version: (from?.version ?? 0) + 1, since: t, direction, earned: t };
+    state.tiers[dimension] = to;
+    return { dimension, from: from && { ...from }, to, direction, rule, reason, inputs };
+  };
+  let changed: TierChange;
+  const assessment = assess(state, policy);
+  if (command.action === 'SET') {
+    const tier = command.tier as string;
+    const until = command.until as number;
+    const pin = { tier, until, reason: command.reason, actor: command.actor, issued_at: command.issued_at, command_id: command.command_id };
+    state.overrides = { ...state.overrides, [dimension]: pin };
+    const rank = dimension === LIFECYCLE ? STAGE_RANK[tier as keyof typeof STAGE_RANK] : (tiersOf(policy, dimension) ?? []).indexOf(tier);
+    changed = change(tier, rank, `override.${dimension}`, describePin(pin, dimension), {});
+  } else {
+    const pin = state.overrides?.[dimension];
+    if (state.overrides) delete state.overrides[dimension];
+    if (state.overrides && Object.keys(state.overrides).length === 0) delete state.overrides;
+    const cleared = `${pin ? describePin(pin, dimension) : dimension} cleared by ${command.actor}: ${command.reason}`;
+    if (dimension === LIFECYCLE) {
+      const stage = assessment.stage;
+      if (!stage) throw new Error('lifecycle override without a lifecycle policy'); // checkOverride rules this out
+      changed = change(stage.stage, stage.rank, stage.ruleId, `${cleared}; ${stage.reason}`, stage.inputs);
+    } else {
+      const outcome = assessment.outcomes.find((o) => o.dimension === dimension)?.outcome;
+      if (!outcome) throw new Error(`no outcome for ${dimension}`); // checkOverride rules this out
+      const d = outcome.candidate;
+      changed = change(d.tier, d.rank, d.rule.ruleId, `${cleared}; ${d.rule.ruleId}: ${d.rule.when.source}`, d.inputs);
+    }
+  }
+  state.metrics = assessment.metrics;
+  state.score = assessment.evaluation.score;
+  return { state, transitions: publish(state, policy, [changed], assessment.evaluation.variables, cause, emittedAt) };
 }
 
 /** Recomputes every dimension's forward signal for the customer as it is (on request), stores them in `state.forward` and returns them. */

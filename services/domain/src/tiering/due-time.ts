@@ -3,6 +3,7 @@ import type { MetricDef, Policy } from '../policy/policy-model';
 import { assess } from './evaluate-customer';
 import { hysteresisDeadlines, type HeldBy } from './hysteresis';
 import { lifecycleDeadlines } from './lifecycle';
+import { overrideExpiries } from './overrides';
 import { orderTimesOf, type CustomerState } from './state-model';
 
 /**
@@ -105,8 +106,9 @@ export function hysteresisDueTimes(state: CustomerState, policy: Policy, heldBy:
  * The earliest event time after the customer's time (its aggregates' `now`) at which a
  * re-evaluation could change something, or undefined if nothing can change without a new
  * event: the day a windowed contribution leaves its window, a lifecycle deadline, the end of
- * a grace or min-days period that keeps a tier. Always the start (00:00 UTC) of a day, since
- * windows and deadlines count whole days. See DueScope. Pure.
+ * a grace or min-days period that keeps a tier, the end of a manual pin. The start (00:00 UTC)
+ * of a day, since windows and deadlines count whole days, except for the end of a pin (any
+ * time). See DueScope. Pure.
  */
 export function nextDueTime(state: CustomerState, policy: Policy, options: { readonly scope?: DueScope } = {}): number | undefined {
   if (state.aggregates.lastSeen['ANY'] === undefined) return undefined;
@@ -117,6 +119,7 @@ export function nextDueTime(state: CustomerState, policy: Policy, options: { rea
     const heldBy = new Map(assess(state, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
     candidates.push(...hysteresisDueTimes(state, policy, heldBy));
   }
+  candidates.push(...overrideExpiries(state));
   let first: number | undefined;
   for (const c of candidates) if (c > state.aggregates.now && (first === undefined || c < first)) first = c;
   return first;

@@ -1,9 +1,10 @@
 import { metricValues } from '../aggregates/customer-aggregates';
-import type { Direction } from '../events';
+import type { Direction, TransitionCause } from '../events';
 import { LIFECYCLE, type Policy } from '../policy/policy-model';
 import { evaluatePolicy, type Evaluation, type TierDecision } from './evaluate-policy';
 import { applyHysteresis, type DimensionOutcome } from './hysteresis';
 import { lifecycleStage, type StageDecision } from './lifecycle';
+import { describePin, expireOverrides } from './overrides';
 import { orderTimesOf, type CustomerState, type TierHolding } from './state-model';
 
 /** One dimension whose tier changes, explained. */
@@ -16,6 +17,8 @@ export interface TierChange {
   readonly reason: string;
   /** The values the decision read. */
   readonly inputs: Readonly<Record<string, number>>;
+  /** Set when the change has its own cause (a pin that ended); otherwise the evaluation's. */
+  readonly cause?: TransitionCause;
 }
 
 /** A customer scored at one time, before anything is written to its state. */
@@ -34,7 +37,7 @@ function explain(d: TierDecision, departure: string | undefined, departureInputs
   return `${d.rule.ruleId}: ${d.rule.when.source}${values.length > 0 ? ` (${values.join(', ')})` : ''}${departure ? `; ${departure}` : ''}`;
 }
 
-function directionOf(from: TierHolding | undefined, toRank: number, ordered: boolean): Direction {
+export function directionOf(from: TierHolding | undefined, toRank: number, ordered: boolean): Direction {
   if (!from) return 'INITIAL';
   if (!ordered || toRank === from.rank) return 'LATERAL';
   return toRank < from.rank ? 'UP' : 'DOWN';
@@ -62,6 +65,9 @@ export function assess(state: CustomerState, policy: Policy): Assessment {
  */
 export function evaluateInPlace(state: CustomerState, policy: Policy, cause: number, afterEvent: boolean): { assessment: Assessment; changes: TierChange[] } {
   const t = state.aggregates.now;
+  // A pin whose time is up releases its dimension to the tier the rules give now, hysteresis
+  // aside (the pinned tier was never earned), always as a transition: the audit trail shows the end.
+  const released = expireOverrides(state, t);
   const assessment = assess(state, policy);
   state.metrics = assessment.metrics;
   state.score = assessment.evaluation.score;
@@ -70,19 +76,25 @@ export function evaluateInPlace(state: CustomerState, policy: Policy, cause: num
     const from = state.tiers[dimension];
     const direction = directionOf(from, rank, ordered);
     const to: TierHolding = { tier, rank, version: (from?.version ?? 0) + 1, since: cause, direction, earned: t };
-    changes.push({ dimension, from: from && { ...from }, to, direction, rule, reason, inputs });
+    const pin = released.get(dimension);
+    const own = pin ? { cause: 'OVERRIDE_EXPIRED' as const, reason: `${describePin(pin, dimension)} ended; ${reason}` } : { reason };
+    changes.push({ dimension, from: from && { ...from }, to, direction, rule, inputs, ...own });
     state.tiers[dimension] = to;
   };
   policy.dimensions.forEach((dimension, i) => {
+    if (state.overrides?.[dimension.name]) return;
     const { outcome } = assessment.outcomes[i] as { outcome: DimensionOutcome };
     const d = outcome.candidate;
-    if (outcome.move) move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, explain(d, outcome.departure, outcome.departureInputs), { ...d.inputs, ...outcome.departureInputs });
-    else {
+    if (outcome.move || released.has(dimension.name)) {
+      move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, explain(d, outcome.departure, outcome.departureInputs), { ...d.inputs, ...outcome.departureInputs });
+    } else {
       const held = state.tiers[dimension.name];
       if (held && afterEvent && outcome.qualifies) held.earned = t;
     }
   });
   const stage = assessment.stage;
-  if (stage && state.tiers[LIFECYCLE]?.tier !== stage.stage) move(LIFECYCLE, stage.stage, stage.rank, true, stage.ruleId, stage.reason, stage.inputs);
+  if (stage && !state.overrides?.[LIFECYCLE] && (state.tiers[LIFECYCLE]?.tier !== stage.stage || released.has(LIFECYCLE))) {
+    move(LIFECYCLE, stage.stage, stage.rank, true, stage.ruleId, stage.reason, stage.inputs);
+  }
   return { assessment, changes };
 }

@@ -2,6 +2,7 @@ import { advanceTime, DAY_MS, dayOf } from '../aggregates/customer-aggregates';
 import { LIFECYCLE, type DimensionDef, type MetricDef, type Policy } from '../policy/policy-model';
 import { hysteresisDueTimes, metricDueDays } from './due-time';
 import { lifecycleDeadlines } from './lifecycle';
+import { overrideExpiries } from './overrides';
 import { assess, evaluateInPlace } from './evaluate-customer';
 import { orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
@@ -86,6 +87,7 @@ export function simulateLoss(state: CustomerState, policy: Policy): Map<string, 
   // only the ends of grace and min-days periods move, with each transition.
   const fixed = new Set(metricDueDays(sim, policy, 'decisions', horizon).map((d) => d * DAY_MS));
   if (policy.lifecycle) for (const t of lifecycleDeadlines(policy.lifecycle, orderTimesOf(sim), dayOf(sim.aggregates.now))) fixed.add(t);
+  for (const t of overrideExpiries(sim)) fixed.add(t);
   const times = [...fixed].sort((a, b) => a - b);
   let next = 0;
   let heldBy = new Map(assess(sim, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));

@@ -1,6 +1,7 @@
 import { emptyAggregates, type AggregateState } from '../aggregates/customer-aggregates';
 import type { CustomerType, Direction } from '../events';
 import type { OrderTimes } from './lifecycle';
+import type { ActiveOverride } from './overrides';
 
 export interface TierHolding {
   tier: string;
@@ -58,6 +59,8 @@ export interface CustomerState {
   orderTimes?: OrderTimes;
   /** Forward signals per dimension, as of the last transition (any dimension) or the last `refreshForwardSignals`. */
   forward?: Record<string, ForwardSignal>;
+  /** Manual pins by dimension: the dimension holds the pinned tier until the pin ends. Absent when none. */
+  overrides?: Record<string, ActiveOverride>;
 }
 
 export const HISTORY_LENGTH = 10;
