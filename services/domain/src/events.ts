@@ -60,6 +60,26 @@ export interface CustomerEvent {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/** Commands for scoring that share the events topic (see schemas/customer-event.avsc); never customer activity. */
+export const COMMAND_TYPES = ['OVERRIDE', 'CLOCK_TICK'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+export interface OverrideDetails {
+  readonly action: 'SET' | 'CLEAR';
+  readonly dimension: string;
+  readonly tier: string | null;
+  readonly until: number | null;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/**
+ * A record of the canonical events topic as on the wire: a customer event, or a command
+ * (OVERRIDE with `override` set; CLOCK_TICK with no customer). Records written before
+ * schema version 2 have no `override`.
+ */
+export type CustomerEventRecord = Omit<CustomerEvent, 'type'> & { readonly type: EventType | CommandType; readonly override?: OverrideDetails | null };
+
 export const DIRECTIONS = ['UP', 'DOWN', 'INITIAL', 'LATERAL'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 

@@ -287,7 +287,7 @@ describe('compilePolicy: precise errors, "file: path: reason"', () => {
   it('rejects an unknown top-level field, naming it and the known ones', () => {
     const lines = linesOf(`${BASE}colour: blue\n`);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^policies\/x\.yaml: (\(root\)\.)?colour: unknown field \(known: id, version, currency, fx_rates, metrics, scoring, dimensions, lifecycle, carry_attributes, description\)$/);
+    expect(lines[0]).toMatch(/^policies\/x\.yaml: (\(root\)\.)?colour: unknown field \(known: id, version, currency, fx_rates, metrics, scoring, dimensions, lifecycle, clock, carry_attributes, description\)$/);
   });
 
   it('rejects unknown fields in scoring, rfm axes, dimensions and tiers', () => {
@@ -415,5 +415,21 @@ describe('compilePolicy: lifecycle', () => {
     const named = edited(['dimensions:\n  value:', 'dimensions:\n  lifecycle:\n    tiers:\n      - { name: a, when: "true" }\n      - { name: b, when: "true" }\n  value:']);
     expect(compileText(named).dimensions.map((d) => d.name)).toEqual(['lifecycle', 'value']);
     expect(linesOf(`${named}${LIFE}`)).toEqual([`${FILE}: dimensions.lifecycle: the name 'lifecycle' belongs to the lifecycle block's dimension; rename this dimension`]);
+  });
+});
+
+describe('compilePolicy: clock', () => {
+  const base = { id: 'p', version: '1', currency: 'CNY', metrics: { spend: { sum: 'order.amount', window: '30d' } }, dimensions: { value: { tiers: [{ name: 'high', when: 'spend > 0' }, { name: 'low', when: 'true' }] } } };
+  it('ticks idle partitions by default, and reads every and idle_after', () => {
+    expect(compilePolicy(base, 'p.yaml').clock).toEqual({ wallClockTick: { everyMs: 60_000, idleAfterMs: 300_000 } });
+    expect(compilePolicy({ ...base, clock: { wall_clock_tick: { every: '30s', idle_after: '2h' } } }, 'p.yaml').clock).toEqual({ wallClockTick: { everyMs: 30_000, idleAfterMs: 7_200_000 } });
+  });
+  it('turns the tick off', () => {
+    expect(compilePolicy({ ...base, clock: { wall_clock_tick: 'off' } }, 'p.yaml').clock.wallClockTick).toBeUndefined();
+    expect(compilePolicy({ ...base, clock: { wall_clock_tick: false } }, 'p.yaml').clock.wallClockTick).toBeUndefined();
+  });
+  it('names the field of a bad duration', () => {
+    expect(() => compilePolicy({ ...base, clock: { wall_clock_tick: { every: '10ms' } } }, 'p.yaml')).toThrow(/clock\.wall_clock_tick\.every: must be a duration of at least 1s/);
+    expect(() => compilePolicy({ ...base, clock: { wall_clock_tick: { often: '1m' } } }, 'p.yaml')).toThrow(/clock\.wall_clock_tick\.often: unknown field/);
   });
 });

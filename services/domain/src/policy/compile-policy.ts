@@ -7,6 +7,8 @@ import {
   SUM_SOURCES,
   LIFECYCLE,
   NO_HYSTERESIS,
+  DEFAULT_CLOCK,
+  type ClockDef,
   type DimensionDef,
   type Hysteresis,
   type LifecycleDef,
@@ -51,7 +53,7 @@ export function compilePolicy(doc: unknown, file: string): Policy {
   const known = (obj: Raw, path: string, keys: readonly string[]) => {
     for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(`${path}.${k}`, `unknown field (known: ${keys.join(', ')})`);
   };
-  known(doc, '(root)', ['id', 'version', 'currency', 'fx_rates', 'metrics', 'scoring', 'dimensions', 'lifecycle', 'carry_attributes', 'description']);
+  known(doc, '(root)', ['id', 'version', 'currency', 'fx_rates', 'metrics', 'scoring', 'dimensions', 'lifecycle', 'clock', 'carry_attributes', 'description']);
 
   const id = str(doc['id'], 'id') ?? '';
   const version = typeof doc['version'] === 'number' ? String(doc['version']) : (str(doc['version'], 'version') ?? '');
@@ -111,9 +113,10 @@ export function compilePolicy(doc: unknown, file: string): Policy {
     else doc['carry_attributes'].forEach((a, i) => (typeof a === 'string' && a !== '' ? carryAttributes.push(a) : fail(`carry_attributes[${i}]`, 'must be a name')));
   }
 
+  const clock = compileClock(doc['clock'], fail, known);
   if (problems.length > 0) throw new PolicyError(file, problems);
   const windows = metrics.map((m) => ('window' in m && m.window !== null ? m.window : 0));
-  return { id, version, currency, fxRates, metrics, scoring, dimensions, lifecycle, carryAttributes, maxWindowDays: Math.max(1, ...windows) };
+  return { id, version, currency, fxRates, metrics, scoring, dimensions, lifecycle, clock, carryAttributes, maxWindowDays: Math.max(1, ...windows) };
 }
 
 type Fail = (path: string, reason: string) => undefined;
@@ -347,4 +350,27 @@ function compileLifecycle(raw: unknown, fail: Fail, known: Known): LifecycleDef 
   }
   if (newForDays === undefined || atRiskAfterDays === undefined || churnedAfterDays === undefined || reactivatedForDays === undefined) return undefined;
   return { newForDays, atRiskAfterDays, churnedAfterDays, reactivatedForDays };
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `clock:` — the wall-clock tick for idle partitions: `wall_clock_tick: off`, or `{ every: 1m, idle_after: 5m }` (default). */
+function compileClock(raw: unknown, fail: Fail, known: Known): ClockDef {
+  if (raw === undefined) return DEFAULT_CLOCK;
+  if (!isObject(raw)) return fail('clock', 'must be a mapping') ?? DEFAULT_CLOCK;
+  known(raw, 'clock', ['wall_clock_tick', 'doc']);
+  const tick = raw['wall_clock_tick'];
+  if (tick === undefined) return DEFAULT_CLOCK;
+  if (tick === false || tick === 'off') return { wallClockTick: undefined };
+  if (!isObject(tick)) return fail('clock.wall_clock_tick', "must be 'off' or { every: <duration>, idle_after: <duration> }") ?? DEFAULT_CLOCK;
+  known(tick, 'clock.wall_clock_tick', ['every', 'idle_after']);
+  const duration = (v: unknown, path: string, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const m = typeof v === 'string' ? /^(\d+)(s|m|h)$/.exec(v) : null;
+    const ms = m ? Number(m[1]) * (DURATION_UNITS[m[2] as string] ?? 0) : 0;
+    if (ms < 1_000) return fail(path, `must be a duration of at least 1s such as 30s, 5m or 1h, got ${JSON.stringify(v)}`) ?? fallback;
+    return ms;
+  };
+  const defaults = DEFAULT_CLOCK.wallClockTick as { everyMs: number; idleAfterMs: number };
+  return { wallClockTick: { everyMs: duration(tick['every'], 'clock.wall_clock_tick.every', defaults.everyMs), idleAfterMs: duration(tick['idle_after'], 'clock.wall_clock_tick.idle_after', defaults.idleAfterMs) } };
 }

@@ -96,6 +96,18 @@ export interface LifecycleDef {
   readonly reactivatedForDays: number;
 }
 
+/**
+ * Event time moves with the data; on an input partition that receives none, scoring moves the
+ * watermark to the wall clock every `everyMs` once the partition has been idle `idleAfterMs`,
+ * so pins end and customers decay there too. Off for backfills and replays of history, whose
+ * event time is not the wall clock.
+ */
+export interface ClockDef {
+  readonly wallClockTick: { readonly everyMs: number; readonly idleAfterMs: number } | undefined;
+}
+
+export const DEFAULT_CLOCK: ClockDef = { wallClockTick: { everyMs: 60_000, idleAfterMs: 300_000 } };
+
 export interface Policy {
   readonly id: string;
   readonly version: string;
@@ -108,6 +120,7 @@ export interface Policy {
   readonly dimensions: readonly DimensionDef[];
   /** The lifecycle dimension (named `lifecycle`), when the policy declares one. */
   readonly lifecycle: LifecycleDef | undefined;
+  readonly clock: ClockDef;
   /** Event attributes (beyond region, customer type, industry) that tier events carry. */
   readonly carryAttributes: readonly string[];
   /** The longest window any metric needs: buckets older than this are dropped. */
