@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, isTierstreamError } from '@tierstream/runtime';
 import { customerCommand } from './commands/customer-command';
 import { runDemoCommand } from './commands/demo-command';
+import { overrideClear, overrideSet } from './commands/override-command';
 import { stackDown, stackStatus, stackUp } from './commands/stack-commands';
 import { schemasRegister, topicsApply } from './commands/provision-commands';
 
@@ -43,6 +44,25 @@ program
   .option('--json', 'machine-readable')
   .option('--namespace <prefix>', 'the pipeline namespace (TIERSTREAM_NAMESPACE)')
   .action(customerCommand);
+
+const override = program.command('override').description('pin a customer to a tier until a date, or clear the pin; audited in the transition stream');
+override
+  .command('set <customer> <dimension> <tier>')
+  .description('pin the tier until --until; it then returns to the tier the rules give by itself')
+  .requiredOption('--until <when>', 'end of the pin: 2027-01-31 (00:00 UTC), an ISO date-time, or +30d / +12h / +15m from now')
+  .requiredOption('--reason <text>', 'why, for the audit trail')
+  .option('--actor <name>', 'who sets it (default: $USER)')
+  .option('--policy <file>', 'the policy scoring runs, to check dimension and tier (SCORING_POLICY_FILE)')
+  .option('--namespace <prefix>', 'the pipeline namespace (TIERSTREAM_NAMESPACE)')
+  .action(overrideSet);
+override
+  .command('clear <customer> <dimension>')
+  .description('end a pin now: the tier the rules give returns')
+  .requiredOption('--reason <text>', 'why, for the audit trail')
+  .option('--actor <name>', 'who clears it (default: $USER)')
+  .option('--policy <file>', 'the policy scoring runs (SCORING_POLICY_FILE)')
+  .option('--namespace <prefix>', 'the pipeline namespace (TIERSTREAM_NAMESPACE)')
+  .action(overrideClear);
 
 program
   .command('demo')

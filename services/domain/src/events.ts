@@ -80,6 +80,13 @@ export interface OverrideDetails {
  */
 export type CustomerEventRecord = Omit<CustomerEvent, 'type'> & { readonly type: EventType | CommandType; readonly override?: OverrideDetails | null };
 
+/** A command record (OVERRIDE, CLOCK_TICK): no customer activity, every detail empty but those given. */
+export const commandRecord = (
+  r: Pick<CustomerEventRecord, 'event_id' | 'customer_id' | 'type' | 'event_time'> & Partial<CustomerEventRecord>,
+): CustomerEventRecord => ({
+  channel: null, region: null, customer_type: null, industry: null, order: null, refund: null, interaction: null, feedback: null, attributes: {}, override: null, ...r,
+});
+
 export const DIRECTIONS = ['UP', 'DOWN', 'INITIAL', 'LATERAL'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 

@@ -1,22 +1,52 @@
 import {
   applyEventInPlace,
+  applyOverrideInPlace,
+  OverrideError,
   newCustomerState,
   nextDueTime,
   reevaluateInPlace,
   unconvertibleCurrency,
   type CustomerEvent,
+  type CustomerEventRecord,
+  type CustomerState,
+  type OverrideCommand,
   type Policy,
   type TierChanged,
 } from '@tierstream/domain';
-import type { CustomerRecord, CustomerWrite, LoadedCustomer, PendingTransition } from '@tierstream/runtime';
+import type { CustomerRecord, CustomerWrite, LoadedCustomer, PendingRejection, PendingTransition } from '@tierstream/runtime';
 
-/** One consumed record, decoded, with its offset. */
-export interface ScoringInput {
-  readonly offset: number;
-  readonly event: CustomerEvent;
+/**
+ * One consumed record, decoded, with its offset: a customer event; a manual override
+ * (applied at the customer's time, never late, not moving the watermark: its time is the
+ * issuer's clock); or a clock tick (moves the watermark to its time, never late).
+ */
+export type ScoringInput =
+  | { readonly offset: number; readonly event: CustomerEvent }
+  | { readonly offset: number; readonly override: OverrideCommand }
+  | { readonly offset: number; readonly tick: number };
+
+/** The customer a record is for; none for a tick. */
+export const customerOf = (input: ScoringInput): string | undefined =>
+  'event' in input ? input.event.customer_id : 'override' in input ? input.override.customer_id : undefined;
+
+/** Sorts a record of the events topic into what scoring does with it; a string says why it cannot be used. */
+export function scoringInputOf(offset: number, record: CustomerEventRecord): ScoringInput | string {
+  const { override, ...rest } = record;
+  switch (rest.type) {
+    case 'CLOCK_TICK':
+      return { offset, tick: rest.event_time };
+    case 'OVERRIDE':
+      if (!override) return `OVERRIDE record ${rest.event_id} without override details`;
+      return {
+        offset,
+        override: { command_id: rest.event_id, customer_id: rest.customer_id, ...override, issued_at: rest.event_time },
+      };
+    default:
+      return { offset, event: { ...rest, type: rest.type } };
+  }
 }
 
-export type RejectionCode = 'TS_ERR_SCORING_CURRENCY' | 'TS_ERR_SCORING_LATE';
+export type RejectionCode = 'TS_ERR_SCORING_CURRENCY' | 'TS_ERR_SCORING_LATE' | 'TS_ERR_SCORING_OVERRIDE';
 
 export interface Rejected {
   readonly offset: number;
@@ -59,6 +89,8 @@ export function advanceWatermark(watermarkBefore: number, inputs: readonly Scori
   let watermark = watermarkBefore;
   const late = new Set<number>();
   for (const input of [...inputs].sort((a, b) => a.offset - b.offset)) {
+    if ('tick' in input) watermark = Math.max(watermark, input.tick);
+    if (!('event' in input)) continue;
     if (input.event.event_time < watermark - allowedLatenessMs) late.add(input.offset);
     else watermark = Math.max(watermark, input.event.event_time);
   }
@@ -66,6 +98,7 @@ export function advanceWatermark(watermarkBefore: number, inputs: readonly Scori
 }
 
 function rejection(input: ScoringInput, code: RejectionCode, policy: Policy, watermark: number, latenessMs: number): Rejected {
+  if (!('event' in input)) return { offset: input.offset, code, message: 'not an event' };
   if (code === 'TS_ERR_SCORING_LATE') {
     return {
       offset: input.offset,
@@ -106,9 +139,11 @@ export function planBatch(
   const { watermark, late } = advanceWatermark(time.watermarkBefore, inputs, time.allowedLatenessMs);
   const byCustomer = new Map<string, ScoringInput[]>();
   for (const input of inputs) {
-    const list = byCustomer.get(input.event.customer_id) ?? [];
+    const customer = customerOf(input);
+    if (customer === undefined) continue;
+    const list = byCustomer.get(customer) ?? [];
     list.push(input);
-    byCustomer.set(input.event.customer_id, list);
+    byCustomer.set(customer, list);
   }
   const writes: CustomerWrite[] = [];
   const emitted: PendingTransition[] = [];
@@ -118,18 +153,33 @@ export function planBatch(
   let skipped = 0;
   const reject = (input: ScoringInput, code: RejectionCode) => rejected.push(rejection(input, code, policy, watermark, time.allowedLatenessMs));
   const codeOf = (input: ScoringInput): RejectionCode | undefined =>
-    late.has(input.offset) ? 'TS_ERR_SCORING_LATE' : unconvertibleCurrency(input.event, policy) !== undefined ? 'TS_ERR_SCORING_CURRENCY' : undefined;
+    !('event' in input) ? undefined : late.has(input.offset) ? 'TS_ERR_SCORING_LATE' : unconvertibleCurrency(input.event, policy) !== undefined ? 'TS_ERR_SCORING_CURRENCY' : undefined;
+  // An override that cannot apply throws before changing anything.
+  const applyOne = (state: CustomerState, input: ScoringInput): TierChanged[] | Rejected => {
+    if ('event' in input) return applyEventInPlace(state, input.event, policy, now).transitions;
+    if (!('override' in input)) return [];
+    try {
+      return applyOverrideInPlace(state, input.override, policy, now).transitions;
+    } catch (err) {
+      if (err instanceof OverrideError) return { offset: input.offset, code: 'TS_ERR_SCORING_OVERRIDE', message: err.message };
+      throw err;
+    }
+  };
 
   for (const current of loaded) {
     const events = (byCustomer.get(current.customerId) ?? []).sort((a, b) => a.offset - b.offset);
     const fence = parseFence(current.fence);
     let state = current.record?.state ?? newCustomerState(current.customerId);
     // Still pending and not yet in a committed transaction: this batch re-emits them.
+    const inBatch = (p: { partition: number; offset: number }) => p.partition === partition && p.offset <= lastOffset;
     const kept = (current.record?.pending ?? []).filter((p) => p.partition !== partition || p.offset >= firstOffset);
     const pending: PendingTransition[] = [...kept];
-    emitted.push(...kept.filter((p) => p.partition === partition && p.offset <= lastOffset));
+    emitted.push(...kept.filter(inBatch));
+    const keptRejections = (current.record?.rejections ?? []).filter((r) => r.partition !== partition || r.offset >= firstOffset);
+    const rejections: PendingRejection[] = [...keptRejections];
+    rejected.push(...keptRejections.filter(inBatch).map(({ offset, code, message }) => ({ offset, code: code as RejectionCode, message })));
     let lastApplied: number | undefined;
-    let changed = kept.length !== (current.record?.pending.length ?? 0);
+    let changed = kept.length !== (current.record?.pending.length ?? 0) || keptRejections.length !== (current.record?.rejections?.length ?? 0);
     for (const input of events) {
       const code = codeOf(input);
       if (fence && fence.partition === partition && input.offset <= fence.offset) {
@@ -145,9 +195,13 @@ export function planBatch(
         continue;
       }
       // The loaded state was parsed for this batch alone: update it in place, no copy per event.
-      const result = applyEventInPlace(state, input.event, policy, now);
-      state = result.state;
-      const fresh = result.transitions.map((event) => ({ partition, offset: input.offset, event }));
+      const applied = applyOne(state, input);
+      if (!Array.isArray(applied)) {
+        rejected.push(applied);
+        rejections.push({ partition, ...applied });
+        continue;
+      }
+      const fresh = applied.map((event) => ({ partition, offset: input.offset, event }));
       pending.push(...fresh);
       emitted.push(...fresh);
     }
@@ -162,7 +216,7 @@ export function planBatch(
     }
     if (!changed) continue;
     due.set(current.customerId, nextDueTime(state, policy, { scope: 'decisions' }));
-    const record: CustomerRecord = { state, pending };
+    const record: CustomerRecord = rejections.length > 0 ? { state, pending, rejections } : { state, pending };
     writes.push({
       customerId: current.customerId,
       expectedFence: current.fence,

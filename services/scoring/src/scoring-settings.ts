@@ -13,5 +13,6 @@ export function scoringSettingsFromEnv(env: Env): ScoringSettings {
   const sweep = reader.boolean('SCORING_SWEEP', true);
   const sweepLimit = reader.integer('SCORING_SWEEP_LIMIT', 1000, { min: 1, max: 100_000 });
   reader.done();
-  return { policy: loadPolicyFile(policyFile), instance, allowedLatenessMs: allowedLatenessHours * 3_600_000, sweep, sweepLimit };
+  const policy = loadPolicyFile(policyFile);
+  return { policy, instance, allowedLatenessMs: allowedLatenessHours * 3_600_000, sweep, sweepLimit, tick: policy.clock.wallClockTick };
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Partitioners, type Producer } from 'kafkajs';
-import type { CustomerEvent, Policy, TierChanged } from '@tierstream/domain';
+import { commandRecord, type CustomerEventRecord, type Policy, type TierChanged } from '@tierstream/domain';
 import {
   AvroCodec,
   BatchConsumer,
@@ -14,7 +14,8 @@ import {
   type WorkerContext,
   type WorkerProcess,
 } from '@tierstream/runtime';
-import { advanceWatermark, planBatch, type ScoringInput } from './scoring-batch';
+import { IdleTicker } from './idle-ticker';
+import { advanceWatermark, customerOf, planBatch, scoringInputOf, type ScoringInput } from './scoring-batch';
 
 export interface ScoringSettings {
   readonly policy: Policy;
@@ -24,9 +25,15 @@ export interface ScoringSettings {
   readonly allowedLatenessMs: number;
   /** Re-evaluate due customers as the watermark advances (off: only events change tiers). */
   readonly sweep: boolean;
-  /** At most this many due customers are re-evaluated per batch; the rest in later ones. */
+  /** At most this many due customers are re-evaluated per batch; the rest in later ones, which a clock tick brings at once. */
   readonly sweepLimit: number;
+  /** The wall-clock tick for idle partitions (the policy's `clock.wall_clock_tick`); undefined: off. */
+  readonly tick: { readonly everyMs: number; readonly idleAfterMs: number } | undefined;
 }
+
+/** A clock tick record: no customer, no key; moves the partition's watermark to `time`. */
+export const clockTick = (partition: number, time: number): CustomerEventRecord =>
+  commandRecord({ event_id: `tick/${partition}/${time}`, customer_id: '', type: 'CLOCK_TICK', event_time: time });
 
 /**
  * Consumes canonical events, applies them to per-customer state in Redis and produces
@@ -39,7 +46,10 @@ export class ScoringWorker implements WorkerProcess {
   private readonly producer: Producer;
   private readonly store: CustomerStore;
   private readonly clock: PartitionClock;
-  private readonly events: AvroCodec<CustomerEvent>;
+  private readonly events: AvroCodec<CustomerEventRecord>;
+  /** Writes clock ticks: outside the batches' transactions, which are one at a time per producer. */
+  private readonly tickProducer: Producer;
+  private readonly ticker: IdleTicker | undefined;
   private readonly transitions: AvroCodec<TierChanged>;
   private readonly deadLetters: AvroCodec<DeadLetter>;
   private readonly groupId: string;
@@ -65,6 +75,9 @@ export class ScoringWorker implements WorkerProcess {
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
     });
+    this.tickProducer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const tick = settings.tick;
+    this.ticker = tick && new IdleTicker({ ...tick, send: (partition, time) => this.sendTick(partition, time), now: Date.now, logger: ctx.logger.child({ component: 'clock' }) });
     this.consumer = new BatchConsumer(ctx.kafka, {
       groupId: this.groupId,
       topics: [this.topics.events],
@@ -72,18 +85,27 @@ export class ScoringWorker implements WorkerProcess {
       logger: ctx.logger.child({ component: 'scoring' }),
       metrics: ctx.metrics,
       commits: 'handler',
+      onAssignment: (assignment) => this.ticker?.assign(assignment[this.topics.events] ?? []),
     });
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.transitions.init(), this.deadLetters.init()]);
-    await this.producer.connect();
+    await Promise.all([this.events.init(), this.transitions.init(), this.deadLetters.init()]);
+    await Promise.all([this.producer.connect(), this.tickProducer.connect()]);
     await this.consumer.start();
+    this.ticker?.start();
   }
 
   async stop(): Promise<void> {
+    await this.ticker?.stop();
     await this.consumer.stop();
-    await this.producer.disconnect();
+    await Promise.all([this.producer.disconnect(), this.tickProducer.disconnect()]);
+  }
+
+  /** Writes a clock tick into one partition of the events topic. */
+  private async sendTick(partition: number, time: number): Promise<void> {
+    await this.tickProducer.send({ topic: this.topics.events, acks: -1, messages: [{ partition, key: null, value: await this.events.encode(clockTick(partition, time)) }] });
+    this.ctx.logger.debug({ partition, time }, 'clock tick written');
   }
 
   private async handle(batch: BatchContext): Promise<void> {
@@ -92,20 +114,25 @@ export class ScoringWorker implements WorkerProcess {
     const letters: DeadLetter[] = [];
     for (const m of batch.messages) {
       const offset = Number(m.offset);
+      let input: ScoringInput | string;
       try {
         if (!m.value) throw new Error('empty value');
-        inputs.push({ offset, event: await this.events.decode(m.value) });
+        input = scoringInputOf(offset, await this.events.decode(m.value));
       } catch (err) {
-        letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', (err as Error).message, null, m.key?.toString() ?? null));
+        input = (err as Error).message;
       }
+      if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
+      else inputs.push(input);
     }
+    if (inputs.some((i) => !('tick' in i)) || letters.length > 0) this.ticker?.noteRecords(partition);
     const firstOffset = Number(batch.messages[0]?.offset ?? 0);
     const lastOffset = Number(batch.messages[batch.messages.length - 1]?.offset ?? 0);
     const { allowedLatenessMs, sweepLimit } = this.settings;
     const reading = await this.clock.read(partition, firstOffset);
     const { watermark } = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
-    const sweep = new Set(this.settings.sweep ? [...(await this.clock.due(partition, watermark, sweepLimit)), ...reading.sweptBefore] : []);
-    const customers = [...new Set([...inputs.map((i) => i.event.customer_id), ...sweep])];
+    const dueNow = this.settings.sweep ? await this.clock.due(partition, watermark, sweepLimit) : [];
+    const sweep = new Set([...dueNow, ...(this.settings.sweep ? reading.sweptBefore : [])]);
+    const customers = [...new Set([...inputs.flatMap((i) => customerOf(i) ?? []), ...sweep])];
     const loaded = await this.store.load(customers);
     const plan = planBatch(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now(), {
       watermarkBefore: reading.watermarkBefore,
@@ -117,7 +144,8 @@ export class ScoringWorker implements WorkerProcess {
     for (const r of plan.rejected) {
       const input = inputs.find((i) => i.offset === r.offset);
       const raw = batch.messages.find((m) => Number(m.offset) === r.offset);
-      letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, input?.event.event_id ?? null, input?.event.customer_id ?? null));
+      const eventId = input && 'event' in input ? input.event.event_id : input && 'override' in input ? input.override.command_id : null;
+      letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
     }
     const tx = await this.producer.transaction();
     try {
@@ -141,6 +169,8 @@ export class ScoringWorker implements WorkerProcess {
       await tx.abort().catch((abortErr: unknown) => this.ctx.logger.warn({ err: abortErr }, 'abort after a failed transaction failed'));
       throw err;
     }
+    // More customers are due than one batch sweeps: a tick at the same watermark brings the next batch at once.
+    if (dueNow.length >= sweepLimit) await this.sendTick(partition, plan.watermark);
     this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
     for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
     this.ctx.logger.debug(

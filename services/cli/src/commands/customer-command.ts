@@ -13,13 +13,16 @@ export async function customerCommand(customerId: string, options: { json?: bool
     if (!loaded.record) throw new TierstreamError('TS_ERR_CUSTOMER_NOT_FOUND', `no customer '${customerId}' in ${endpoints.redisUrl}`, { context: { customerId } });
     const { state, pending } = loaded.record;
     if (options.json) {
-      console.log(JSON.stringify({ customer_id: customerId, tiers: state.tiers, score: state.score, metrics: state.metrics, profile: state.profile, history: state.history, fence: loaded.fence, pending: pending.length }, null, 2));
+      console.log(JSON.stringify({ customer_id: customerId, tiers: state.tiers, overrides: state.overrides ?? {}, score: state.score, metrics: state.metrics, profile: state.profile, history: state.history, fence: loaded.fence, pending: pending.length }, null, 2));
       return;
     }
     console.log(`customer ${customerId}   score ${state.score}   last event ${new Date(state.aggregates.now).toISOString()}`);
     console.log(`profile  region ${state.profile.region ?? '-'}  type ${state.profile.customer_type ?? '-'}  industry ${state.profile.industry ?? '-'}  ${Object.entries(state.profile.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     console.log('tiers');
     for (const [dimension, t] of Object.entries(state.tiers)) console.log(`  ${dimension.padEnd(14)} ${t.tier.padEnd(14)} since ${new Date(t.since).toISOString().slice(0, 10)}  (version ${t.version})`);
+    for (const [dimension, o] of Object.entries(state.overrides ?? {})) {
+      console.log(`  ${dimension.padEnd(14)} PINNED to ${o.tier} by ${o.actor} until ${new Date(o.until).toISOString()}: ${o.reason}`);
+    }
     console.log('metrics');
     for (const [name, v] of Object.entries(state.metrics)) console.log(`  ${name.padEnd(18)} ${name.startsWith('spend') || name.startsWith('refunds') || name.startsWith('max_order') ? `${money(v)}` : Number.isInteger(v) ? v : v.toFixed(3)}`);
     console.log('last transitions');

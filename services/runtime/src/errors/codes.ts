@@ -26,6 +26,8 @@ export const ErrorCodes = {
   TS_ERR_SCORING_DECODE: 'a record on the canonical events topic is not a decodable CustomerEvent',
   TS_ERR_SCORING_CURRENCY: 'an amount is in a currency the policy has no fx rate for',
   TS_ERR_SCORING_LATE: "an event is older than its partition's watermark minus the allowed lateness",
+  TS_ERR_SCORING_OVERRIDE: 'a manual override command cannot apply to the customer under the policy',
+  TS_ERR_OVERRIDE_INVALID: 'tierctl override was given a command the policy or the arguments rule out',
   // ingest
   TS_ERR_INGEST_EMPTY_RECORD: 'a raw record has no value (null or zero bytes)',
   TS_ERR_INGEST_TOO_LARGE: 'a raw record is larger than the per-event limit INGEST_MAX_EVENT_BYTES',

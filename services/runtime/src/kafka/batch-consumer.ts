@@ -27,6 +27,8 @@ export interface BatchConsumerOptions {
    */
   readonly commits: 'consumer' | 'handler';
   readonly fromBeginning?: boolean;
+  /** Called with this member's partitions (by topic) each time the group assigns them. */
+  readonly onAssignment?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
   readonly maxBytesPerPartition?: number;
   readonly partitionsConsumedConcurrently?: number;
 }
@@ -59,6 +61,8 @@ export class BatchConsumer {
       readUncommitted: false,
     });
     this.consumer = consumer;
+    const { onAssignment } = this.options;
+    if (onAssignment) consumer.on(consumer.events.GROUP_JOIN, (e) => onAssignment(e.payload.memberAssignment));
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? true });
     this.running = true;

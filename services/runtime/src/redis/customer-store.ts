@@ -11,10 +11,24 @@ export interface PendingTransition {
   readonly event: TierChanged;
 }
 
+/** A command rejected by the state it met (an override that cannot apply), dead-lettered with the batch. */
+export interface PendingRejection {
+  readonly partition: number;
+  readonly offset: number;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** What Redis keeps per customer: the domain state, the fence and the pending transitions. */
 export interface CustomerRecord {
   readonly state: CustomerState;
   readonly pending: readonly PendingTransition[];
+  /**
+   * Rejections that depended on the state (unlike a late event's, which follow from the record
+   * and the watermark): a replayed batch cannot decide them again on the state it loads, so they
+   * are kept, like pending transitions, until a later batch shows them committed.
+   */
+  readonly rejections?: readonly PendingRejection[];
 }
 
 export interface LoadedCustomer {
