@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CustomerEvent } from '@tierstream/domain';
 import { loadPolicyFile, type CustomerRecord, type LoadedCustomer } from '@tierstream/runtime';
-import { planBatch, type ScoringInput } from './scoring-batch';
+import { advanceWatermark, planBatch, scoringInputOf, type ScoringInput } from './scoring-batch';
 
 const policy = loadPolicyFile(path.resolve(__dirname, '..', '..', '..', 'policies', 'default.yaml'));
 const DAY = 86_400_000;
@@ -116,5 +116,70 @@ describe('planBatch: event time, late events and re-evaluation', () => {
     // and its pending transition is emitted again with the same id.
     const replay = planBatch(0, 5, 5, later, [stored('q', written?.newFence ?? '', written?.record as CustomerRecord), fresh('z')], policy, 0, time(first.watermark, ['q']));
     expect(replay.emit.filter((t) => t.customer_id === 'q').map((t) => t.transition_id)).toEqual(plan.emit.filter((t) => t.customer_id === 'q').map((t) => t.transition_id));
+  });
+});
+
+describe('planBatch: override commands and clock ticks', () => {
+  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep) });
+  const T = (day: number) => Date.UTC(2026, 0, 1) + day * DAY;
+  const pin = (customer: string, tier: string, until: number, id = 'cmd-1'): ScoringInput => ({
+    offset: 0,
+    override: { command_id: id, customer_id: customer, action: 'SET', dimension: 'value', tier, until, reason: 'strategic', actor: 'alice', issued_at: T(2) },
+  });
+  const at = (offset: number, input: ScoringInput): ScoringInput => ({ ...input, offset });
+
+  it('sorts records into events, overrides and ticks, and names a malformed override', () => {
+    const base = { event_id: 'x', customer_id: 'c', event_time: 5, channel: null, region: null, customer_type: null, industry: null, order: null, refund: null, interaction: null, feedback: null, attributes: {} };
+    expect(scoringInputOf(1, { ...base, type: 'CLOCK_TICK' })).toEqual({ offset: 1, tick: 5 });
+    const override = { action: 'CLEAR' as const, dimension: 'value', tier: null, until: null, reason: 'r', actor: 'a' };
+    expect(scoringInputOf(2, { ...base, type: 'OVERRIDE', override })).toEqual({ offset: 2, override: { command_id: 'x', customer_id: 'c', ...override, issued_at: 5 } });
+    expect(scoringInputOf(3, { ...base, type: 'OVERRIDE', override: null })).toBe('OVERRIDE record x without override details');
+    expect(scoringInputOf(4, { ...base, type: 'INTERACTION' })).toEqual({ offset: 4, event: { ...base, type: 'INTERACTION' } });
+  });
+
+  it('moves the watermark with a tick, never late; an override neither moves it nor is late', () => {
+    const { watermark, late } = advanceWatermark(T(10), [{ offset: 1, tick: T(30) }, at(2, pin('a', 'vip', T(40))), { offset: 3, tick: T(20) }], 7 * DAY);
+    expect(watermark).toBe(T(30));
+    expect(late.size).toBe(0);
+    expect(advanceWatermark(T(10), [at(1, pin('a', 'vip', T(40)))], 7 * DAY).watermark).toBe(T(10));
+  });
+
+  it('applies an override in offset order with the customer events, emitting the OVERRIDE transition', () => {
+    const batch: ScoringInput[] = [{ offset: 1, event: order('a', 1, 60_000) }, at(2, pin('a', 'vip', T(40)))];
+    const plan = planBatch(0, 1, 2, batch, [fresh('a')], policy, 0, time(0));
+    expect(plan.emit.filter((t) => t.dimension === 'value').map((t) => [t.to_tier, t.cause, t.cause_event_id])).toEqual([
+      ['mid', 'EVENT', 'a-e1'],
+      ['vip', 'OVERRIDE', 'cmd-1'],
+    ]);
+    expect(plan.writes[0]?.newFence).toBe('0:2');
+    expect(plan.due.get('a')).toBeLessThanOrEqual(T(40));
+  });
+
+  it('dead-letters an override the state rules out, and a replay dead-letters it again even though the state moved on', () => {
+    const clear: ScoringInput = { offset: 2, override: { command_id: 'cmd-c', customer_id: 'a', action: 'CLEAR', dimension: 'value', tier: null, until: null, reason: 'r', actor: 'bob', issued_at: T(2) } };
+    // CLEAR before any pin: rejected; the pin after it (offset 3) applies.
+    const batch: ScoringInput[] = [{ offset: 1, event: order('a', 1, 60_000) }, clear, at(3, pin('a', 'vip', T(40)))];
+    const plan = planBatch(0, 1, 3, batch, [fresh('a')], policy, 0, time(0));
+    expect(plan.rejected).toEqual([{ offset: 2, code: 'TS_ERR_SCORING_OVERRIDE', message: expect.stringContaining('no active override in value to clear') }]);
+    const write = plan.writes[0];
+    expect(write?.record.state.overrides?.['value']?.tier).toBe('vip');
+    // A crash before the Kafka commit: the replay finds the pin in place (the CLEAR would now
+    // apply) yet dead-letters the same command once, as the first attempt decided.
+    const replay = planBatch(0, 1, 3, batch, [stored('a', write?.newFence ?? '', write?.record as CustomerRecord)], policy, 0, time(0));
+    expect(replay.rejected).toEqual(plan.rejected);
+    expect(replay.emit.map((t) => t.transition_id)).toEqual(plan.emit.map((t) => t.transition_id));
+    // Once a later batch starts past it, the rejection is dropped from the state.
+    const next = planBatch(0, 4, 4, [{ offset: 4, event: order('a', 3, 1_000) }], [stored('a', write?.newFence ?? '', write?.record as CustomerRecord)], policy, 0, time(0));
+    expect(next.rejected).toEqual([]);
+    expect(next.writes[0]?.record.rejections).toBeUndefined();
+  });
+
+  it('sweeps due customers when a tick alone moves the watermark past a pin end', () => {
+    const first = planBatch(0, 1, 2, [{ offset: 1, event: order('a', 1, 60_000) }, at(2, pin('a', 'vip', T(40)))], [fresh('a')], policy, 0, time(0));
+    const a = first.writes[0];
+    if (!a) throw new Error('no write');
+    const plan = planBatch(0, 3, 3, [{ offset: 3, tick: T(41) }], [stored('a', a.newFence, a.record)], policy, 0, time(first.watermark, ['a']));
+    expect(plan.watermark).toBe(T(41));
+    expect(plan.emit.filter((t) => t.dimension === 'value').map((t) => [t.from_tier, t.to_tier, t.cause, t.cause_event_time])).toEqual([['vip', 'mid', 'OVERRIDE_EXPIRED', T(40)]]);
   });
 });
