@@ -4,7 +4,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Partitioners, type Admin } from 'kafkajs';
 import type { TierChanged } from '@tierstream/domain';
-import { createSchemaRegistry, topicNames } from '@tierstream/runtime';
+import type { CustomerEventRecord } from '@tierstream/domain';
+import { AvroCodec, createSchemaRegistry, SchemaFiles, topicNames } from '@tierstream/runtime';
+import { clockTick } from '../../services/scoring/src/scoring-worker';
 import { generatePopulation } from '../../services/cli/src/demo/population';
 import { toUpstreamJson } from '../../services/cli/src/demo/upstream-json';
 import { WorkerProcesses } from '../../services/cli/src/demo/worker-processes';
@@ -38,11 +40,14 @@ describe('the pipeline end to end: ingest, scoring and notifier as processes', (
     await workers.stopAll();
   });
 
-  it('produces exactly the reference transitions, also when scoring is killed mid-stream and restarted', async () => {
+  it('produces exactly the reference transitions, time-driven ones included, also when scoring is killed mid-stream and restarted', async () => {
     const { namespace, endpoints } = await provisionNamespace('e2e', 3);
     const topics = topicNames(namespace);
     const population = generatePopulation({ customers: 120, days: 365, start: Date.UTC(2025, 10, 1), seed: 11, idPrefix: 'x-' });
     const events = population.events;
+    // At the end a clock tick moves every partition to `end`, 400 days after the last event:
+    // by then everyone has decayed, through every window, lifecycle deadline and grace period.
+    const end = Math.max(...events.map((e) => e.event_time)) + 400 * 86_400_000;
     const reference = referenceRun(
       events.map((e): RefEvent => ({
         customerId: e.customer_id,
@@ -54,8 +59,9 @@ describe('the pipeline end to end: ingest, scoring and notifier as processes', (
         feedbackKind: e.feedback?.kind ?? null,
         satisfaction: e.feedback?.score ?? null,
       })),
-      0, // with the sweep off, each customer catches up to its own last event only
+      end,
     );
+    expect(reference.timeDriven).toBeGreaterThan(0);
 
     const ports = { ingest: await freePort(), scoring: await freePort(), notifier: await freePort() };
     const env = (port: number, extra: Record<string, string> = {}) => workerEnv(namespace, endpoints, { HTTP_PORT: String(port), LOG_LEVEL: 'info', ...extra });
@@ -76,18 +82,25 @@ describe('the pipeline end to end: ingest, scoring and notifier as processes', (
     // All canonical events are in before scoring starts, so it has a stream to be killed in.
     await waitFor(async () => (sum(await endOffsets(admin, topics.events)) >= events.length ? true : undefined), 120_000, 'ingest to publish every event');
 
-    const scoringLog = workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e', SCORING_SWEEP: 'false' }));
+    const scoringLog = workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
     const group = `${namespace}tierstream-scoring`;
     await waitFor(async () => (sum(await committedOffsets(admin, group, topics.events)) > 0 ? true : undefined), 120_000, 'scoring to commit a first batch');
     await workers.kill('scoring', 'SIGKILL');
     const afterKill = await uncommitted(admin, group, topics.events);
     expect(afterKill).toBeGreaterThan(0); // killed mid-stream, not after the end
 
-    workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e', SCORING_SWEEP: 'false' }));
+    workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
     await waitFor(async () => ((await uncommitted(admin, group, topics.events)) === 0 ? true : undefined), 180_000, `scoring to finish (log ${scoringLog})`);
+
+    const codec = new AvroCodec<CustomerEventRecord>(createSchemaRegistry(endpoints.schemaRegistryUrl), topics.events, SchemaFiles.customerEvent);
+    const ticker = kafka.producer();
+    await ticker.connect();
+    await ticker.send({ topic: topics.events, acks: -1, messages: await Promise.all([0, 1, 2].map(async (partition) => ({ partition, value: await codec.encode(clockTick(partition, end)) }))) });
+    await ticker.disconnect();
+    await waitFor(async () => ((await uncommitted(admin, group, topics.events)) === 0 ? true : undefined), 120_000, `scoring to sweep to the end (log ${scoringLog})`);
     await admin.disconnect();
 
-    const dims = new Set(['value', 'membership', 'potential']);
+    const dims = new Set(['value', 'membership', 'potential', 'lifecycle']);
     const registry = createSchemaRegistry(endpoints.schemaRegistryUrl);
     const all = await Promise.all((await readUntilIdle(kafka, topics.tierChanged)).map(async (m) => (await registry.decode(m.value as Buffer)) as TierChanged));
     const ids = all.map((t) => t.transition_id);
