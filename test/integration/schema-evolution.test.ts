@@ -7,7 +7,7 @@ import {
   TierstreamError,
   valueSubject,
 } from '@tierstream/runtime';
-import type { TierChanged } from '@tierstream/domain';
+import type { CustomerEvent, CustomerEventRecord, TierChanged } from '@tierstream/domain';
 import { testEndpoints, uniqueName } from '../support/test-stack';
 
 /**
@@ -106,5 +106,44 @@ describe('tier-changed.avsc schema evolution (BACKWARD)', () => {
     const attempt = registerAvroSchema(registry, subject, JSON.stringify(breaking));
     await expect(attempt).rejects.toBeInstanceOf(TierstreamError);
     await expect(attempt).rejects.toMatchObject({ code: 'TS_ERR_SCHEMA_INCOMPATIBLE' });
+  });
+});
+
+/**
+ * customer-event.avsc evolves BACKWARD too: version 2 added the OVERRIDE and CLOCK_TICK
+ * command types and the optional `override` record. Scoring on version 2 reads every record
+ * ingest wrote with version 1; the reverse is not needed (scoring is upgraded before tierctl
+ * writes commands), and is shown not to hold.
+ */
+describe('customer-event.avsc schema evolution (BACKWARD)', () => {
+  const registry = createSchemaRegistry(testEndpoints().schemaRegistryUrl);
+  const initial = readAvroSchema(path.resolve(__dirname, '..', 'fixtures', 'customer-event.v1-initial.avsc'));
+  const current = readAvroSchema(path.resolve(__dirname, '..', '..', 'schemas', 'customer-event.avsc'));
+  const readerOf = (schema: string) => ({ [SchemaType.AVRO]: { readerSchema: JSON.parse(schema) as { name: string; type: 'record'; fields: AvroField[] } } });
+  const event: CustomerEvent = {
+    event_id: 'e-1', customer_id: 'c-42', type: 'ORDER', event_time: Date.UTC(2026, 2, 1), channel: 'web', region: 'CN-SH', customer_type: 'B2C', industry: null,
+    order: { order_id: 'o-1', amount_minor: 12_300, currency: 'CNY', item_count: 2 }, refund: null, interaction: null, feedback: null, attributes: { city: 'Shanghai' },
+  };
+
+  it('registers version 1, then the current schema as a compatible new version, and reads version-1 events without an override', async () => {
+    const subject = valueSubject(uniqueName('evolve-events'));
+    const v1 = await registerAvroSchema(registry, subject, initial);
+    const v2 = await registerAvroSchema(registry, subject, current);
+    expect(v2.id).not.toBe(v1.id);
+    const read = await registry.decode(await registry.encode(v1.id, event), readerOf(current));
+    expect(read).toEqual({ ...event, override: null });
+  });
+
+  it('round-trips an override command with the current schema; a version-1 reader cannot read one', async () => {
+    const subject = valueSubject(uniqueName('evolve-events'));
+    await registerAvroSchema(registry, subject, initial);
+    const { id } = await registerAvroSchema(registry, subject, current);
+    const command: CustomerEventRecord = {
+      ...event, event_id: 'override/1', type: 'OVERRIDE', order: null,
+      override: { action: 'SET', dimension: 'value', tier: 'vip', until: Date.UTC(2027, 0, 1), reason: 'strategic account', actor: 'alice' },
+    };
+    const written = await registry.encode(id, command);
+    expect(await registry.decode(written)).toEqual(command);
+    await expect(registry.decode(written, readerOf(initial))).rejects.toThrow();
   });
 });

@@ -53,10 +53,11 @@ describe('Avro contracts through Kafka and the schema registry', () => {
   const kafka = testKafka();
 
   it.each([
-    ['customer-event.avsc', customerEvent as unknown],
-    ['tier-changed.avsc', tierChanged as unknown],
-    ['dead-letter.avsc', deadLetter as unknown],
-  ])('%s round-trips a record through a topic and the registry', async (file, record) => {
+    // A customer event comes back with `override` at its default: only commands set it.
+    ['customer-event.avsc', customerEvent as unknown, { ...customerEvent, override: null } as unknown],
+    ['tier-changed.avsc', tierChanged as unknown, tierChanged as unknown],
+    ['dead-letter.avsc', deadLetter as unknown, deadLetter as unknown],
+  ])('%s round-trips a record through a topic and the registry', async (file, record, expected) => {
     const topic = uniqueName('rt');
     await createTestTopic(kafka, topic);
     const { id } = await registerAvroSchema(registry, valueSubject(topic), readAvroSchema(path.join(SCHEMAS, file)));
@@ -69,7 +70,7 @@ describe('Avro contracts through Kafka and the schema registry', () => {
     const value = message?.value;
     expect(value?.readUInt8(0)).toBe(0); // Confluent wire format: magic byte, then the schema id
     expect(value?.readUInt32BE(1)).toBe(id);
-    expect(await registry.decode(value as Buffer)).toEqual(record);
+    expect(await registry.decode(value as Buffer)).toEqual(expected);
   });
 
   it('registers the project schemas idempotently: the same subject and id twice', async () => {

@@ -177,6 +177,9 @@ describe('normaliseEvent: type', () => {
     ['purchase', 'TS_ERR_INGEST_INVALID_FIELD', 'type: must be one of order, refund, interaction, feedback, profile_update (any case), got "purchase"'],
     ['profile-update', 'TS_ERR_INGEST_INVALID_FIELD', 'type: must be one of order, refund, interaction, feedback, profile_update (any case), got "profile-update"'],
     [7, 'TS_ERR_INGEST_INVALID_FIELD', 'type: must be one of order, refund, interaction, feedback, profile_update (any case), got number'],
+    // Scoring's commands share the canonical topic but never come from upstream systems.
+    ['override', 'TS_ERR_INGEST_INVALID_FIELD', 'type: must be one of order, refund, interaction, feedback, profile_update (any case), got "override"'],
+    ['CLOCK_TICK', 'TS_ERR_INGEST_INVALID_FIELD', 'type: must be one of order, refund, interaction, feedback, profile_update (any case), got "CLOCK_TICK"'],
     [' ', 'TS_ERR_INGEST_MISSING_FIELD', 'type: is required: one of order, refund, interaction, feedback, profile_update (any case)'],
     [undefined, 'TS_ERR_INGEST_MISSING_FIELD', 'type: is required: one of order, refund, interaction, feedback, profile_update (any case)'],
   ])('rejects %j', (value, code, message) => {
