@@ -5,6 +5,7 @@ import { kafkaComponent, redisComponent, registryComponent, type StackComponent 
 import { waitHealthy } from './health';
 import { alive, portInUse, runningPid, stopProcess, tail } from './process-control';
 import { localEndpoints, type LocalEndpoints, type StackSettings } from './settings';
+import { withStackLock } from './stack-lock';
 
 export type ComponentState = 'healthy' | 'started' | 'unhealthy' | 'stopped';
 
@@ -40,7 +41,20 @@ export class LocalStack {
     return localEndpoints(this.settings);
   }
 
-  async up(): Promise<StackReport> {
+  up(): Promise<StackReport> {
+    return this.locked(() => this.upUnlocked());
+  }
+
+  down(): Promise<string[]> {
+    return this.locked(() => this.downUnlocked());
+  }
+
+  /** One up or down at a time per run directory (see withStackLock). */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withStackLock(this.settings.runDir, 3 * this.settings.startTimeoutMs, fn, (owner) => this.progress(`waiting for tierctl pid ${owner}, which is starting or stopping this stack`));
+  }
+
+  private async upUnlocked(): Promise<StackReport> {
     fs.mkdirSync(path.join(this.settings.runDir, 'logs'), { recursive: true });
     const statuses: ComponentStatus[] = [];
     let started = 0;
@@ -53,7 +67,7 @@ export class LocalStack {
     return { endpoints: this.endpoints, runDir: this.settings.runDir, components: statuses, alreadyUp: started === 0 };
   }
 
-  async down(): Promise<string[]> {
+  private async downUnlocked(): Promise<string[]> {
     const stopped: string[] = [];
     // Reverse order: the registry first, so it does not log a lost broker on its way out.
     for (const c of [...this.components].reverse()) {
