@@ -3,8 +3,9 @@ import { SingleBar } from 'cli-progress';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import Redis from 'ioredis';
 import type { TierChanged } from '@tierstream/domain';
-import { createKafka, createSchemaRegistry, CustomerStore, topicNames, type DeadLetter, type Endpoints, type Logger, type SchemaRegistry } from '@tierstream/runtime';
+import { createKafka, createSchemaRegistry, CustomerStore, DEFAULT_POLICY_FILE, loadPolicyFile, topicNames, type DeadLetter, type Endpoints, type Logger, type SchemaRegistry } from '@tierstream/runtime';
 import { endOffsets, scrapeCounter, uncommitted, type Offsets } from './consumer-lag';
+import { pinStrategicAccounts } from './demo-overrides';
 import { generatePopulation } from './population';
 import { badRecords, toUpstreamJson } from './upstream-json';
 import { WebhookReceiver } from './webhook-receiver';
@@ -163,16 +164,19 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
     await sending;
     bar.stop();
     await producer.disconnect();
+    const streamSecs = (Date.now() - scoredStart) / 1000;
+    const redis = new Redis(endpoints.redisUrl);
+    const store = new CustomerStore(redis, ns);
+    const ids = [...new Set(population.events.map((e) => e.customer_id))];
+    const pins = await pinStrategicAccounts(kafka, registry, store, topics.events, ids, loadPolicyFile(DEFAULT_POLICY_FILE));
+    console.log(`    tierctl override: ${pins.map((p) => `${p.override?.action === 'SET' ? 'pinned' : 'cleared'} ${p.customer_id}`).join(', ')}`);
+    for (let i = 0; i < 60 && (await uncommitted(admin, `${ns}tierstream-scoring`, topics.events)) > 0; i++) await sleep(500);
     // The notifier drains the transitions the last batches produced.
     for (let i = 0; i < 60 && (await uncommitted(admin, `${ns}tierstream-notifier`, topics.tierChanged)) > 0; i++) await sleep(500);
-    const streamSecs = (Date.now() - scoredStart) / 1000;
 
     console.log('5/6 reading back what the pipeline produced');
     const changes = await readFrom<TierChanged>(kafka, registry, topics.tierChanged, start.changes, await endOffsets(admin, topics.tierChanged), (t) => t.customer_id.startsWith(runTag));
     const letters = await readFrom<DeadLetter>(kafka, registry, topics.eventsDlq, start.dlq, await endOffsets(admin, topics.eventsDlq), () => true);
-    const redis = new Redis(endpoints.redisUrl);
-    const store = new CustomerStore(redis, ns);
-    const ids = [...new Set(population.events.map((e) => e.customer_id))];
     const revenue = new Map<string, number>();
     const tierCount = new Map<string, Map<string, number>>();
     for (let i = 0; i < ids.length; i += 500) {
@@ -208,6 +212,11 @@ export async function runPipelineDemo(endpoints: Endpoints, logger: Logger, o: P
       const moves2 = new Map<string, number>();
       for (const t of quiet) moves2.set(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`, (moves2.get(`${t.from_tier ?? '(new)'} -> ${t.to_tier}`) ?? 0) + 1);
       console.log(`  lifecycle moves without new events: ${[...moves2].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
+    const manual = changes.filter((t) => t.cause === 'OVERRIDE');
+    if (manual.length > 0) {
+      console.log('  manual overrides (audited in the transition stream)');
+      for (const t of manual) console.log(`    ${t.transition_id}: ${t.from_tier} -> ${t.to_tier}  ${t.reason}`);
     }
     console.log('  a few decoded tier-changed events');
     for (const t of changes.filter((c) => c.direction === 'UP' && c.dimension === 'value').slice(0, 3)) {
