@@ -153,6 +153,7 @@ describe('ingest worker against the real stack', () => {
         interaction: null,
         feedback: null,
         attributes: { coupon: 'SPRING' },
+        override: null, // written with the current schema: commands only set it
       });
       // Confluent wire format with the id registered for <ns>customer.events.v1-value.
       const registered = await registry.getLatestSchemaId(valueSubject(topics.events));

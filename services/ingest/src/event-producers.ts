@@ -9,6 +9,11 @@ export interface ConsumedOffsets {
   readonly offset: string;
 }
 
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+}
+
 /**
  * The Kafka path's producer: one transaction per consumed batch, holding the batch's
  * canonical events and its consumed offsets (sendOffsets), so both become visible to
@@ -30,9 +35,12 @@ export class TransactionalEventWriter {
     await this.connected();
   }
 
-  /** Produces `messages` to `topic` and commits `offsets`, atomically. Throws a retriable TS_ERR_INGEST_PRODUCE on failure. */
-  write(topic: string, messages: readonly Message[], offsets: ConsumedOffsets): Promise<void> {
-    const run = this.queue.then(() => this.transact(topic, messages, offsets));
+  /**
+   * Produces `messages` to `topic` (and `also`, e.g. dead letters, to theirs) and commits
+   * `offsets`, atomically. Throws a retriable TS_ERR_INGEST_PRODUCE on failure.
+   */
+  write(topic: string, messages: readonly Message[], offsets: ConsumedOffsets, also: readonly TopicMessages[] = []): Promise<void> {
+    const run = this.queue.then(() => this.transact(topic, messages, offsets, also));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -50,7 +58,7 @@ export class TransactionalEventWriter {
     return producer;
   }
 
-  private async transact(topic: string, messages: readonly Message[], offsets: ConsumedOffsets): Promise<void> {
+  private async transact(topic: string, messages: readonly Message[], offsets: ConsumedOffsets, also: readonly TopicMessages[]): Promise<void> {
     let producer: Producer;
     try {
       producer = await this.connected();
@@ -63,6 +71,7 @@ export class TransactionalEventWriter {
     });
     try {
       if (messages.length > 0) await transaction.send({ topic, acks: -1, messages: [...messages] });
+      for (const extra of also) if (extra.messages.length > 0) await transaction.send({ topic: extra.topic, acks: -1, messages: [...extra.messages] });
       await transaction.sendOffsets({
         consumerGroupId: offsets.consumerGroupId,
         topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],

@@ -93,9 +93,11 @@ describe('RawBatchIngestor', () => {
   });
 
   it('commits a batch with nothing to produce (all rejected or duplicates)', async () => {
-    const { ingestor, writer } = setup();
+    const { ingestor, writer, deadLetters } = setup();
     await ingestor.handle(batchOf(['[]']));
-    expect(writer.writes).toEqual([{ topic: EVENTS, messages: [], offsets: { consumerGroupId: 'ns.tierstream-ingest', topic: RAW, partition: 2, offset: '11' } }]);
+    expect(writer.writes).toEqual([
+      { topic: EVENTS, messages: [], offsets: { consumerGroupId: 'ns.tierstream-ingest', topic: RAW, partition: 2, offset: '11' }, also: [{ topic: deadLetters.topic, messages: [expect.objectContaining({ value: expect.stringContaining('TS_ERR_INGEST_NOT_OBJECT') })] }] },
+    ]);
   });
 
   it('drops duplicates within a batch and across batches, counts them, and does not dead-letter them', async () => {
@@ -118,7 +120,7 @@ describe('RawBatchIngestor', () => {
     expect(dedupe.claimRounds).toBe(1);
   });
 
-  it('throws a retriable error and produces nothing when the DLQ cannot be written, so the batch is fetched again', async () => {
+  it('throws a retriable error and produces nothing when the dead letters cannot be encoded (registry down), so the batch is fetched again', async () => {
     const { ingestor, writer, deadLetters } = setup();
     deadLetters.failNext = new Error('DLQ topic unavailable');
     const attempt = ingestor.handle(batchOf([order('e-1'), '{oops']));
@@ -127,7 +129,7 @@ describe('RawBatchIngestor', () => {
     expect(writer.writes).toEqual([]);
   });
 
-  it('produces the same events again when a batch whose transaction failed is replayed', async () => {
+  it('produces the same events and dead letters again, in the transaction, when a batch whose transaction failed is replayed', async () => {
     const { ingestor, writer, deadLetters } = setup();
     const batch = batchOf([order('e-1'), order('e-2'), '{oops']);
     writer.failNext = new Error('transaction aborted');
@@ -135,7 +137,9 @@ describe('RawBatchIngestor', () => {
     // The replay finds its own markers (same coordinates): not duplicates.
     await ingestor.handle(batch);
     expect(writer.produced().map((e) => e.event_id)).toEqual(['e-1', 'e-2']);
-    expect(deadLetters.letters.map((l) => l.error_code)).toEqual(['TS_ERR_INGEST_NOT_JSON', 'TS_ERR_INGEST_NOT_JSON']);
+    // The aborted attempt's dead letter was in its transaction: only the replay's is counted.
+    expect(deadLetters.letters.map((l) => l.error_code)).toEqual(['TS_ERR_INGEST_NOT_JSON']);
+    expect(writer.writes.map((w) => w.also?.[0]?.messages.length)).toEqual([1]);
   });
 
   it('throws before dead-lettering or producing when Redis fails', async () => {

@@ -14,7 +14,8 @@ export interface RawBatchIngestorDeps {
   readonly encoder: Pick<CanonicalEncoder, 'encode'>;
   readonly dedupe: Pick<EventDedupe, 'claim'>;
   readonly writer: Pick<TransactionalEventWriter, 'write'>;
-  readonly deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  /** Encodes the batch's dead letters, which go into its transaction. */
+  readonly deadLetters: Pick<DeadLetterPublisher, 'encode' | 'count' | 'topic'>;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
 }
@@ -40,8 +41,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * The Kafka path (docs/ingest.md): one batch of customer.events.raw → decode, normalise,
- * dedupe (one pipeline), dead-letter the rejects, then one transaction with the canonical
- * events and the batch's offsets. Any infrastructure failure throws a retriable error
+ * dedupe (one pipeline), then one transaction with the canonical events, the rejects'
+ * dead letters and the batch's offsets. Any infrastructure failure throws a retriable error
  * before the commit, so the batch is fetched again and replayed; the dedupe markers carry
  * the record coordinates, so the replay recognises its own claims and produces again.
  */
@@ -72,10 +73,11 @@ export class RawBatchIngestor {
         'event rejected',
       );
     }
+    let letterMessages;
     try {
-      await this.deps.deadLetters.publish(letters);
+      letterMessages = await this.deps.deadLetters.encode(letters);
     } catch (err) {
-      throw new TierstreamError('TS_ERR_INGEST_DEAD_LETTER', `publishing ${letters.length} dead letters of ${topic}[${partition}] failed: ${(err as Error).message}`, {
+      throw new TierstreamError('TS_ERR_INGEST_DEAD_LETTER', `encoding ${letters.length} dead letters of ${topic}[${partition}] failed: ${(err as Error).message}`, {
         cause: err,
         retriable: true,
         context: { topic, partition },
@@ -83,11 +85,14 @@ export class RawBatchIngestor {
     }
 
     await batch.heartbeat();
+    // Dead letters ride in the batch's transaction: a replayed batch writes them once.
     await this.deps.writer.write(
       this.options.eventsTopic,
       toProduce.map(({ checked }) => ({ key: checked.event.customer_id, value: checked.value })),
       { consumerGroupId: this.options.groupId, topic, partition, offset: String(BigInt(last.offset) + 1n) },
+      [{ topic: this.deps.deadLetters.topic, messages: letterMessages }],
     );
+    this.deps.deadLetters.count(letters);
     metrics.worker.eventsOut.inc({ topic: this.options.eventsTopic }, toProduce.length);
     for (const { checked, message } of toProduce) {
       logger.debug({ event_id: checked.event.event_id, customer_id: checked.event.customer_id, topic, partition, offset: message.offset }, 'event ingested');

@@ -7,7 +7,7 @@ import { createLogger, WorkerMetrics, type DeadLetter, type Logger } from '@tier
 import type { Message } from 'kafkajs';
 import type { Encoded } from '../canonical-encoder';
 import type { Claim } from '../dedupe';
-import type { ConsumedOffsets } from '../event-producers';
+import type { ConsumedOffsets, TopicMessages } from '../event-producers';
 import { IngestMetrics } from '../ingest-metrics';
 
 export const quietLogger = (): Logger => createLogger({ name: 'ingest-test', level: 'silent' });
@@ -64,14 +64,14 @@ export class MapDedupe {
 
 /** Records what was produced; fails the next write when told to. */
 export class RecordingWriter {
-  readonly writes: { topic: string; messages: readonly Message[]; offsets?: ConsumedOffsets }[] = [];
+  readonly writes: { topic: string; messages: readonly Message[]; offsets?: ConsumedOffsets; also?: readonly TopicMessages[] }[] = [];
   failNext: Error | undefined;
 
-  async write(topic: string, messages: readonly Message[], offsets?: ConsumedOffsets): Promise<void> {
+  async write(topic: string, messages: readonly Message[], offsets?: ConsumedOffsets, also: readonly TopicMessages[] = []): Promise<void> {
     const err = this.failNext;
     this.failNext = undefined;
     if (err) throw err;
-    this.writes.push({ topic, messages, ...(offsets ? { offsets } : {}) });
+    this.writes.push({ topic, messages, ...(offsets ? { offsets } : {}), ...(also.some((a) => a.messages.length > 0) ? { also } : {}) });
   }
 
   /** The canonical events produced, decoded from JsonEncoder's bytes. */
@@ -82,13 +82,29 @@ export class RecordingWriter {
 
 /** Records dead letters; fails the next publish when told to. */
 export class RecordingDeadLetters {
+  readonly topic = 'ns.customer.events.dlq';
+  /** Letters published (HTTP path) or counted after their transaction committed (Kafka path). */
   readonly letters: DeadLetter[] = [];
+  /** Letters encoded for a transaction, committed or not. */
+  readonly encoded: DeadLetter[] = [];
   failNext: Error | undefined;
 
   async publish(letters: readonly DeadLetter[]): Promise<void> {
     const err = this.failNext;
     this.failNext = undefined;
     if (err) throw err;
+    this.letters.push(...letters);
+  }
+
+  async encode(letters: readonly DeadLetter[]): Promise<Message[]> {
+    const err = this.failNext;
+    this.failNext = undefined;
+    if (err) throw err;
+    this.encoded.push(...letters);
+    return letters.map((l) => ({ key: l.customer_id, value: JSON.stringify({ ...l, original_value: l.original_value?.toString() ?? null }) }));
+  }
+
+  count(letters: readonly DeadLetter[]): void {
     this.letters.push(...letters);
   }
 }

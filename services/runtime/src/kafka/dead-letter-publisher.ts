@@ -1,4 +1,4 @@
-import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
 import { SchemaFiles } from '../contracts';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { AvroCodec } from '../registry/avro-codec';
@@ -55,10 +55,17 @@ export class DeadLetterPublisher {
 
   async publish(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    const messages = await Promise.all(
-      letters.map(async (l) => ({ key: l.customer_id ?? l.original_key, value: await this.codec.encode(l), headers: { 'error-code': l.error_code } })),
-    );
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    await this.producer.send({ topic: this.topic, acks: -1, messages: await this.encode(letters) });
+    this.count(letters);
+  }
+
+  /** The letters as messages for `topic`, for a caller that sends them in its own transaction (then `count` them). */
+  encode(letters: readonly DeadLetter[]): Promise<Message[]> {
+    return Promise.all(letters.map(async (l) => ({ key: l.customer_id ?? l.original_key, value: await this.codec.encode(l), headers: { 'error-code': l.error_code } })));
+  }
+
+  /** Counts letters sent, by reason. */
+  count(letters: readonly DeadLetter[]): void {
     for (const l of letters) this.metrics.deadLetters.inc({ reason: l.error_code });
   }
 
