@@ -82,14 +82,16 @@ describe('the pipeline end to end: ingest, scoring and notifier as processes', (
     // All canonical events are in before scoring starts, so it has a stream to be killed in.
     await waitFor(async () => (sum(await endOffsets(admin, topics.events)) >= events.length ? true : undefined), 120_000, 'ingest to publish every event');
 
-    const scoringLog = workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
+    // Small fetches: many batches per partition, so the kill lands mid-stream.
+    const scoringEnv = env(ports.scoring, { SCORING_FETCH_MAX_BYTES: '8192' });
+    const scoringLog = workers.start('scoring', scoringEnv);
     const group = `${namespace}tierstream-scoring`;
     await waitFor(async () => (sum(await committedOffsets(admin, group, topics.events)) > 0 ? true : undefined), 120_000, 'scoring to commit a first batch');
     await workers.kill('scoring', 'SIGKILL');
     const afterKill = await uncommitted(admin, group, topics.events);
     expect(afterKill).toBeGreaterThan(0); // killed mid-stream, not after the end
 
-    workers.start('scoring', env(ports.scoring, { SCORING_INSTANCE: 'e2e' }));
+    workers.start('scoring', scoringEnv);
     await waitFor(async () => ((await uncommitted(admin, group, topics.events)) === 0 ? true : undefined), 180_000, `scoring to finish (log ${scoringLog})`);
 
     const codec = new AvroCodec<CustomerEventRecord>(createSchemaRegistry(endpoints.schemaRegistryUrl), topics.events, SchemaFiles.customerEvent);

@@ -11,7 +11,7 @@ import { readUntilIdle, testKafka, waitFor } from '../support/test-stack';
 const DAY = 86_400_000;
 const policy = loadPolicyFile(path.resolve(__dirname, '..', '..', 'policies', 'default.yaml'));
 // Event time is the wall clock here, as in production, so the idle partition's tick is meaningful.
-const settings: ScoringSettings = { policy, instance: 'ovr', allowedLatenessMs: 7 * DAY, sweep: true, sweepLimit: 1000, tick: { everyMs: 1_000, idleAfterMs: 2_000 } };
+const settings: ScoringSettings = { policy, concurrency: 2, allowedLatenessMs: 7 * DAY, sweep: true, sweepLimit: 1000, tick: { everyMs: 1_000, idleAfterMs: 2_000 } };
 
 const order = (id: string, customer: string, amountMinor: number, time: number): CustomerEvent => ({
   event_id: id, customer_id: customer, type: 'ORDER', event_time: time, channel: 'web', region: null, customer_type: 'B2B', industry: null,

@@ -11,7 +11,7 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 1);
 const settings: ScoringSettings = {
   policy: loadPolicyFile(path.resolve(__dirname, '..', '..', 'policies', 'default.yaml')),
-  instance: 'reeval',
+  concurrency: 1,
   allowedLatenessMs: 7 * DAY,
   sweep: true,
   sweepLimit: 1000,

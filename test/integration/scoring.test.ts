@@ -45,7 +45,7 @@ describe('scoring worker on the real stack', () => {
     const { namespace, endpoints } = await provisionNamespace('scoring');
     ns = namespace;
     redis = new Redis(endpoints.redisUrl);
-    worker = await startWorker('scoring', workerEnv(ns, endpoints), (ctx) => new ScoringWorker(ctx, { policy, instance: 'it', allowedLatenessMs: 7 * 86_400_000, sweep: true, sweepLimit: 1000, tick: undefined }));
+    worker = await startWorker('scoring', workerEnv(ns, endpoints), (ctx) => new ScoringWorker(ctx, { policy, concurrency: 2, allowedLatenessMs: 7 * 86_400_000, sweep: true, sweepLimit: 1000, tick: undefined }));
   });
   afterAll(async () => {
     await worker.close();

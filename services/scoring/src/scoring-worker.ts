@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Partitioners, type Producer } from 'kafkajs';
 import { commandRecord, type CustomerEventRecord, type Policy, type TierChanged } from '@tierstream/domain';
 import {
@@ -19,12 +18,14 @@ import { advanceWatermark, customerOf, planBatch, scoringInputOf, type ScoringIn
 
 export interface ScoringSettings {
   readonly policy: Policy;
-  /** Distinguishes replicas on one host: each needs its own stable transactional id. */
-  readonly instance: string;
   /** Events older than the partition's watermark minus this go to the DLQ as late. */
   readonly allowedLatenessMs: number;
   /** Re-evaluate due customers as the watermark advances (off: only events change tiers). */
   readonly sweep: boolean;
+  /** How many input partitions are processed at once. */
+  readonly concurrency: number;
+  /** Bytes fetched per partition at most: bounds a batch, hence its transaction and its latency. Default 1 MiB. */
+  readonly fetchMaxBytes?: number;
   /** At most this many due customers are re-evaluated per batch; the rest in later ones, which a clock tick brings at once. */
   readonly sweepLimit: number;
   /** The wall-clock tick for idle partitions (the policy's `clock.wall_clock_tick`); undefined: off. */
@@ -43,7 +44,8 @@ export const clockTick = (partition: number, time: number): CustomerEventRecord 
 export class ScoringWorker implements WorkerProcess {
   private readonly topics: TopicNames;
   private readonly consumer: BatchConsumer;
-  private readonly producer: Producer;
+  /** One transactional producer per input partition, created on first use (see producerFor). */
+  private readonly producers = new Map<number, Producer>();
   private readonly store: CustomerStore;
   private readonly clock: PartitionClock;
   private readonly events: AvroCodec<CustomerEventRecord>;
@@ -66,15 +68,6 @@ export class ScoringWorker implements WorkerProcess {
     this.events = new AvroCodec(ctx.registry, this.topics.events, SchemaFiles.customerEvent);
     this.transitions = new AvroCodec(ctx.registry, this.topics.tierChanged, SchemaFiles.tierChanged);
     this.deadLetters = new AvroCodec(ctx.registry, this.topics.eventsDlq, SchemaFiles.deadLetter);
-    this.producer = ctx.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Stable across restarts of this replica, so a restarted worker fences its predecessor
-      // and aborts the transaction it left open instead of waiting for its timeout.
-      transactionalId: `${ns}tierstream-scoring-${os.hostname()}-${settings.instance}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-    });
     this.tickProducer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const tick = settings.tick;
     this.ticker = tick && new IdleTicker({ ...tick, send: (partition, time) => this.sendTick(partition, time), now: Date.now, logger: ctx.logger.child({ component: 'clock' }) });
@@ -85,13 +78,57 @@ export class ScoringWorker implements WorkerProcess {
       logger: ctx.logger.child({ component: 'scoring' }),
       metrics: ctx.metrics,
       commits: 'handler',
-      onAssignment: (assignment) => this.ticker?.assign(assignment[this.topics.events] ?? []),
+      // Partitions are independent (their customers, clocks and producers are disjoint).
+      partitionsConsumedConcurrently: settings.concurrency,
+      ...(settings.fetchMaxBytes === undefined ? {} : { maxBytesPerPartition: settings.fetchMaxBytes }),
+      onAssignment: (assignment) => this.assigned(assignment[this.topics.events] ?? []),
     });
+  }
+
+  private assigned(partitions: readonly number[]): void {
+    this.ticker?.assign(partitions);
+    for (const [partition, producer] of this.producers) {
+      if (partitions.includes(partition)) continue;
+      this.producers.delete(partition);
+      producer.disconnect().catch((err: unknown) => this.ctx.logger.warn({ err, partition }, 'disconnecting the producer of a revoked partition failed'));
+    }
+  }
+
+  /**
+   * The transactional producer of one input partition. Its id is the partition's, not the
+   * replica's (the layout before KIP-447, which KafkaJS does not implement): whichever
+   * replica owns the partition next initialises the same id, which aborts the transaction a
+   * crashed or zombie owner left open and fences that owner out, at once.
+   */
+  private async producerFor(partition: number): Promise<Producer> {
+    const existing = this.producers.get(partition);
+    if (existing) return existing;
+    const producer = this.ctx.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionalId: `tierstream-scoring-${this.topics.events}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+    });
+    this.producers.set(partition, producer);
+    try {
+      await producer.connect();
+    } catch (err) {
+      this.producers.delete(partition);
+      throw err;
+    }
+    return producer;
+  }
+
+  /** Forgets a producer whose transaction could not be aborted (fenced, broken): the next batch starts a fresh one. */
+  private drop(partition: number, producer: Producer): void {
+    if (this.producers.get(partition) === producer) this.producers.delete(partition);
+    producer.disconnect().catch((err: unknown) => this.ctx.logger.warn({ err, partition }, 'disconnecting a failed producer failed'));
   }
 
   async start(): Promise<void> {
     await Promise.all([this.events.init(), this.transitions.init(), this.deadLetters.init()]);
-    await Promise.all([this.producer.connect(), this.tickProducer.connect()]);
+    await this.tickProducer.connect();
     await this.consumer.start();
     this.ticker?.start();
   }
@@ -99,7 +136,8 @@ export class ScoringWorker implements WorkerProcess {
   async stop(): Promise<void> {
     await this.ticker?.stop();
     await this.consumer.stop();
-    await Promise.all([this.producer.disconnect(), this.tickProducer.disconnect()]);
+    await Promise.all([...[...this.producers.values()].map((p) => p.disconnect()), this.tickProducer.disconnect()]);
+    this.producers.clear();
   }
 
   /** Writes a clock tick into one partition of the events topic. */
@@ -147,7 +185,8 @@ export class ScoringWorker implements WorkerProcess {
       const eventId = input && 'event' in input ? input.event.event_id : input && 'override' in input ? input.override.command_id : null;
       letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
     }
-    const tx = await this.producer.transaction();
+    const producer = await this.producerFor(partition);
+    const tx = await producer.transaction();
     try {
       if (plan.emit.length > 0) {
         await tx.send({
@@ -166,7 +205,10 @@ export class ScoringWorker implements WorkerProcess {
       await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
       await tx.commit();
     } catch (err) {
-      await tx.abort().catch((abortErr: unknown) => this.ctx.logger.warn({ err: abortErr }, 'abort after a failed transaction failed'));
+      await tx.abort().catch((abortErr: unknown) => {
+        this.ctx.logger.warn({ err: abortErr, partition }, 'abort after a failed transaction failed; the producer is replaced');
+        this.drop(partition, producer);
+      });
       throw err;
     }
     // More customers are due than one batch sweeps: a tick at the same watermark brings the next batch at once.
