@@ -16,3 +16,4 @@ export { startWorker, runWorkerMain, type WorkerContext, type WorkerProcess, typ
 export { CustomerStore, type CustomerRecord, type CustomerWrite, type LoadedCustomer, type PendingRejection, type PendingTransition } from './redis/customer-store';
 export { loadPolicyFile, DEFAULT_POLICY_FILE } from './policy/load-policy';
 export { PartitionClock, type ClockReading, type ClockWrite } from './redis/partition-clock';
+export { chunkMessages, MAX_SEND_BYTES } from './kafka/chunk-messages';

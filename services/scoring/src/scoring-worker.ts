@@ -3,6 +3,7 @@ import { commandRecord, type CustomerEventRecord, type Policy, type TierChanged 
 import {
   AvroCodec,
   BatchConsumer,
+  chunkMessages,
   CustomerStore,
   PartitionClock,
   SchemaFiles,
@@ -188,20 +189,12 @@ export class ScoringWorker implements WorkerProcess {
     const producer = await this.producerFor(partition);
     const tx = await producer.transaction();
     try {
-      if (plan.emit.length > 0) {
-        await tx.send({
-          topic: this.topics.tierChanged,
-          acks: -1,
-          messages: await Promise.all(plan.emit.map(async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } }))),
-        });
-      }
-      if (letters.length > 0) {
-        await tx.send({
-          topic: this.topics.eventsDlq,
-          acks: -1,
-          messages: await Promise.all(letters.map(async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } }))),
-        });
-      }
+      // In chunks: a sweep's transitions all go to one partition, and one record batch over
+      // the broker's message.max.bytes would be refused whole, batch after batch.
+      const transitionMessages = await Promise.all(plan.emit.map(async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } })));
+      for (const messages of chunkMessages(transitionMessages)) await tx.send({ topic: this.topics.tierChanged, acks: -1, messages });
+      const letterMessages = await Promise.all(letters.map(async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } })));
+      for (const messages of chunkMessages(letterMessages)) await tx.send({ topic: this.topics.eventsDlq, acks: -1, messages });
       await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
       await tx.commit();
     } catch (err) {

@@ -27,6 +27,12 @@ export interface BatchConsumerOptions {
    */
   readonly commits: 'consumer' | 'handler';
   readonly fromBeginning?: boolean;
+  /**
+   * Called when the consumer stopped for good (KafkaJS crashed it without restarting, e.g. on a
+   * non-retriable error). Default: log and exit 1, so the orchestrator restarts the worker
+   * rather than it answering /readyz while it consumes nothing.
+   */
+  readonly onFatal?: (err: Error) => void;
   /** Called with this member's partitions (by topic) each time the group assigns them. */
   readonly onAssignment?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
   readonly maxBytesPerPartition?: number;
@@ -62,6 +68,12 @@ export class BatchConsumer {
     });
     this.consumer = consumer;
     const { onAssignment } = this.options;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || !this.running) return;
+      const err = e.payload.error;
+      logger.fatal({ err, groupId }, 'the consumer crashed and will not restart');
+      (this.options.onFatal ?? (() => process.exit(1)))(err);
+    });
     if (onAssignment) consumer.on(consumer.events.GROUP_JOIN, (e) => onAssignment(e.payload.memberAssignment));
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? true });
