@@ -79,7 +79,7 @@ describe('planBatch: applying a batch and redelivery', () => {
 });
 
 describe('planBatch: event time, late events and re-evaluation', () => {
-  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep) });
+  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep), sweepTouched: true });
 
   it('advances the watermark with the batch and dead-letters events older than it minus the allowed lateness', () => {
     const batch: ScoringInput[] = [
@@ -120,7 +120,7 @@ describe('planBatch: event time, late events and re-evaluation', () => {
 });
 
 describe('planBatch: override commands and clock ticks', () => {
-  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep) });
+  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep), sweepTouched: true });
   const T = (day: number) => Date.UTC(2026, 0, 1) + day * DAY;
   const pin = (customer: string, tier: string, until: number, id = 'cmd-1'): ScoringInput => ({
     offset: 0,
@@ -181,5 +181,47 @@ describe('planBatch: override commands and clock ticks', () => {
     const plan = planBatch(0, 3, 3, [{ offset: 3, tick: T(41) }], [stored('a', a.newFence, a.record)], policy, 0, time(first.watermark, ['a']));
     expect(plan.watermark).toBe(T(41));
     expect(plan.emit.filter((t) => t.dimension === 'value').map((t) => [t.from_tier, t.to_tier, t.cause, t.cause_event_time])).toEqual([['vip', 'mid', 'OVERRIDE_EXPIRED', T(40)]]);
+  });
+});
+
+describe('planBatch: a customer whose due time the same batch creates and passes', () => {
+  const T = (day: number) => Date.UTC(2026, 0, 1) + day * DAY;
+  // Nobody is in the due index yet: a scoring worker started after the backlog built up.
+  const time = (watermarkBefore: number, sweep: string[] = []) => ({ watermarkBefore, allowedLatenessMs: 7 * DAY, sweep: new Set(sweep), sweepTouched: true });
+  // n's first order (day 1), then 31 more days of another customer's events in the same batch.
+  const batch: ScoringInput[] = [{ offset: 0, event: order('n', 1, 60_000) }, ...Array.from({ length: 31 }, (_, i) => ({ offset: i + 1, event: order('z', i + 2, 1_000) }))];
+  const lifecycleOf = (plan: ReturnType<typeof planBatch>, customer: string) => plan.emit.filter((t) => t.customer_id === customer && t.dimension === 'lifecycle');
+
+  it('re-evaluates the customer at the watermark in that batch, at the due time it passed', () => {
+    const plan = planBatch(0, 0, 31, batch, [fresh('n'), fresh('z')], policy, 0, time(0));
+    expect(plan.watermark).toBe(T(32));
+    // new_for_days 30: new on day 1, active from the start of day 31.
+    expect(lifecycleOf(plan, 'n').map((t) => [t.from_tier, t.to_tier, t.cause, t.cause_event_time])).toEqual([
+      [null, 'new', 'EVENT', T(1)],
+      ['new', 'active', 'REEVALUATION', T(31)],
+    ]);
+    expect(plan.swept).toContain('n');
+    // Its next due time lies past the watermark: nothing due is left behind in the index.
+    for (const [customer, due] of plan.due) if (due !== undefined) expect([customer, due > plan.watermark]).toEqual([customer, true]);
+    // The re-evaluation's transitions are pending at the batch's last offset, like a sweep's.
+    const pending = plan.writes.find((w) => w.customerId === 'n')?.record.pending ?? [];
+    expect(pending.find((p) => p.event.to_tier === 'active')?.offset).toBe(31);
+  });
+
+  it('a replay after a crash before the Kafka commit emits the same transitions with the same ids, once', () => {
+    const first = planBatch(0, 0, 31, batch, [fresh('n'), fresh('z')], policy, 0, time(0));
+    const afterCrash = first.writes.map((w) => stored(w.customerId, w.newFence, w.record));
+    // The clock recorded the batch's sweep (swept:<last offset>): the replay sweeps those again.
+    const replay = planBatch(0, 0, 31, batch, afterCrash, policy, 0, time(0, first.swept));
+    expect(replay.emit.map((t) => t.transition_id)).toEqual(first.emit.map((t) => t.transition_id));
+    expect(new Set(replay.emit.map((t) => t.transition_id)).size).toBe(replay.emit.length);
+    // And a crash before the state was written replays from the old state to the same result.
+    const fromScratch = planBatch(0, 0, 31, batch, [fresh('n'), fresh('z')], policy, 0, time(0, first.swept));
+    expect(fromScratch.emit.map((t) => t.transition_id)).toEqual(first.emit.map((t) => t.transition_id));
+  });
+
+  it('leaves the customer alone with the sweep off', () => {
+    const plan = planBatch(0, 0, 31, batch, [fresh('n'), fresh('z')], policy, 0, { ...time(0), sweepTouched: false });
+    expect(lifecycleOf(plan, 'n').map((t) => t.to_tier)).toEqual(['new']);
   });
 });

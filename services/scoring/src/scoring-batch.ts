@@ -62,6 +62,12 @@ export interface BatchTime {
   readonly allowedLatenessMs: number;
   /** Customers to re-evaluate at the batch's watermark (due, or swept by an earlier attempt). */
   readonly sweep: ReadonlySet<string>;
+  /**
+   * Also re-evaluate at the watermark any customer of the batch whose next due time, once its
+   * records are applied, is at or before the watermark: the due index read before the batch
+   * cannot hold a due time the batch itself creates (true when the sweep is on).
+   */
+  readonly sweepTouched: boolean;
 }
 
 export interface BatchPlan {
@@ -134,7 +140,7 @@ export function planBatch(
   loaded: readonly LoadedCustomer[],
   policy: Policy,
   now: number,
-  time: BatchTime = { watermarkBefore: 0, allowedLatenessMs: Number.MAX_SAFE_INTEGER, sweep: new Set() },
+  time: BatchTime = { watermarkBefore: 0, allowedLatenessMs: Number.MAX_SAFE_INTEGER, sweep: new Set(), sweepTouched: false },
 ): BatchPlan {
   const { watermark, late } = advanceWatermark(time.watermarkBefore, inputs, time.allowedLatenessMs);
   const byCustomer = new Map<string, ScoringInput[]>();
@@ -205,7 +211,9 @@ export function planBatch(
       pending.push(...fresh);
       emitted.push(...fresh);
     }
-    if (time.sweep.has(current.customerId)) {
+    const inSweep = time.sweep.has(current.customerId);
+    let nextDue = changed && !inSweep ? nextDueTime(state, policy, { scope: 'decisions' }) : undefined;
+    if (inSweep || (time.sweepTouched && nextDue !== undefined && nextDue <= watermark)) {
       const result = reevaluateInPlace(state, policy, watermark, now);
       state = result.state;
       swept.push(current.customerId);
@@ -213,9 +221,10 @@ export function planBatch(
       const fresh = result.transitions.map((event) => ({ partition, offset: lastOffset, event }));
       pending.push(...fresh);
       emitted.push(...fresh);
+      nextDue = nextDueTime(state, policy, { scope: 'decisions' });
     }
     if (!changed) continue;
-    due.set(current.customerId, nextDueTime(state, policy, { scope: 'decisions' }));
+    due.set(current.customerId, nextDue);
     const record: CustomerRecord = rejections.length > 0 ? { state, pending, rejections } : { state, pending };
     writes.push({
       customerId: current.customerId,

@@ -177,6 +177,7 @@ export class ScoringWorker implements WorkerProcess {
       watermarkBefore: reading.watermarkBefore,
       allowedLatenessMs,
       sweep,
+      sweepTouched: this.settings.sweep,
     });
     await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
     await this.store.commit(plan.writes);
