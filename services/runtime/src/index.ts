@@ -8,6 +8,7 @@ export { OpsServer, sendJson, type ReadinessCheck, type RouteHandler, type OpsSe
 export { BatchConsumer, type BatchConsumerOptions, type BatchContext, type BatchHandler } from './kafka/batch-consumer';
 export { DeadLetterPublisher, headersAsBytes, type DeadLetter } from './kafka/dead-letter-publisher';
 export { AvroCodec } from './registry/avro-codec';
+export { isRegistryUnavailable } from './registry/registry-errors';
 export { SCHEMAS_DIR, SchemaFiles, topicNames, type TopicNames } from './contracts';
 export { createRedis, type Redis } from './redis/connection';
 export { RedisKeys } from './redis/keys';
