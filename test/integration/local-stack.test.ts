@@ -8,7 +8,7 @@ import { LocalStack } from '../../services/cli/src/stack/local-stack';
 import { stackSettingsFromEnv, type StackSettings } from '../../services/cli/src/stack/settings';
 import { quietLogger, testBackend, uniqueName } from '../support/test-stack';
 
-// A second, private stack on its own ports and run directory, so stopping it cannot
+// A second, private stack on its own ports (not the chaos suite's 29092…) and run directory, so stopping it cannot
 // disturb the stack the other suites use. Only meaningful where the local stack runs.
 const describeLocal = testBackend() === 'local' ? describe : describe.skip;
 
@@ -27,11 +27,11 @@ describeLocal('the local stack (tierctl stack up/status/down)', () => {
   const settings: StackSettings = stackSettingsFromEnv({
     ...process.env,
     TIERSTREAM_RUN_DIR: runDir,
-    TIERSTREAM_KAFKA_PORT: '29092',
-    TIERSTREAM_KAFKA_CONTROLLER_PORT: '29093',
-    TIERSTREAM_REGISTRY_PORT: '28081',
-    TIERSTREAM_REGISTRY_MANAGEMENT_PORT: '28082',
-    TIERSTREAM_REDIS_PORT: '26379',
+    TIERSTREAM_KAFKA_PORT: '39092',
+    TIERSTREAM_KAFKA_CONTROLLER_PORT: '39093',
+    TIERSTREAM_REGISTRY_PORT: '38081',
+    TIERSTREAM_REGISTRY_MANAGEMENT_PORT: '38082',
+    TIERSTREAM_REDIS_PORT: '36379',
   });
   const stack = new LocalStack(settings);
 
@@ -75,7 +75,7 @@ describeLocal('the local stack (tierctl stack up/status/down)', () => {
     for (const c of first.components) expect(alive(c.pid)).toBe(false);
     expect((await stack.status()).map((s) => s.state)).toEqual(['stopped', 'stopped', 'stopped']);
     // The suites' own stack (other ports) is untouched.
-    expect(process.env['KAFKA_BROKERS']).not.toContain('29092');
+    expect(process.env['KAFKA_BROKERS']).not.toContain('39092');
 
     await stack.up();
     const admin2 = createKafka({ clientId: 'stack-test', brokers: kafkaBrokers, logger: quietLogger() }).admin();
@@ -93,12 +93,12 @@ describeLocal('the local stack (tierctl stack up/status/down)', () => {
 
   it('refuses to start a part whose port another process holds, naming the part and port', async () => {
     await stack.down();
-    const squatter = net.createServer().listen(26379, '127.0.0.1');
+    const squatter = net.createServer().listen(36379, '127.0.0.1');
     await new Promise((r) => squatter.once('listening', r));
     try {
       const attempt = stack.up();
       await expect(attempt).rejects.toBeInstanceOf(TierstreamError);
-      await expect(attempt).rejects.toMatchObject({ code: 'TS_ERR_STACK_PORT_IN_USE', context: { component: 'redis', port: 26379 } });
+      await expect(attempt).rejects.toMatchObject({ code: 'TS_ERR_STACK_PORT_IN_USE', context: { component: 'redis', port: 36379 } });
     } finally {
       squatter.close();
     }
