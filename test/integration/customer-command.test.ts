@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import Redis from 'ioredis';
-import type { CustomerEvent } from '@tierstream/domain';
+import { commandRecord, type CustomerEventRecord } from '@tierstream/domain';
 import { AvroCodec, CustomerStore, createSchemaRegistry, loadPolicyFile, SchemaFiles, startWorker, topicNames, type Endpoints, type RunningWorker } from '@tierstream/runtime';
 import { customerCommand } from '../../services/cli/src/commands/customer-command';
 import { ScoringWorker, type ScoringSettings } from '../../services/scoring/src/scoring-worker';
@@ -11,32 +11,13 @@ import { testKafka, waitFor } from '../support/test-stack';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 0, 1);
 const iso = (t: number): string => new Date(t).toISOString();
+const policy = loadPolicyFile(path.resolve(__dirname, '..', '..', 'policies', 'default.yaml'));
 // Without the sweep a customer's state stays where its last event left it while its
 // partition's event time moves on: the stale view `tierctl customer` must not pass off as current.
-const settings: ScoringSettings = {
-  policy: loadPolicyFile(path.resolve(__dirname, '..', '..', 'policies', 'default.yaml')),
-  concurrency: 1,
-  allowedLatenessMs: 7 * DAY,
-  sweep: false,
-  sweepLimit: 1000,
-  tick: undefined,
-};
+const settings: ScoringSettings = { policy, concurrency: 1, allowedLatenessMs: 7 * DAY, sweep: false, sweepLimit: 1000, tick: undefined };
 
-const order = (id: string, customer: string, day: number): CustomerEvent => ({
-  event_id: id,
-  customer_id: customer,
-  type: 'ORDER',
-  event_time: T0 + day * DAY + 3_600_000,
-  channel: 'web',
-  region: 'CN-SH',
-  customer_type: 'B2C',
-  industry: null,
-  order: { order_id: `o-${id}`, amount_minor: 80_000, currency: 'CNY', item_count: 1 },
-  refund: null,
-  interaction: null,
-  feedback: null,
-  attributes: {},
-});
+const order = (id: string, customer: string, day: number): CustomerEventRecord =>
+  commandRecord({ event_id: id, customer_id: customer, type: 'ORDER', event_time: T0 + day * DAY + 3_600_000, order: { order_id: `o-${id}`, amount_minor: 80_000, currency: 'CNY', item_count: 1 } });
 
 /** What the command prints, one string per console.log call. */
 async function printed(run: () => Promise<void>): Promise<string[]> {
@@ -62,7 +43,7 @@ describe('tierctl customer says at what event time its figures hold (one partiti
     ({ namespace: ns, endpoints } = await provisionNamespace('customer-cmd', 1));
     redis = new Redis(endpoints.redisUrl);
     worker = await startWorker('scoring', workerEnv(ns, endpoints), (ctx) => new ScoringWorker(ctx, settings));
-    const codec = new AvroCodec<CustomerEvent>(createSchemaRegistry(endpoints.schemaRegistryUrl), topicNames(ns).events, SchemaFiles.customerEvent);
+    const codec = new AvroCodec<CustomerEventRecord>(createSchemaRegistry(endpoints.schemaRegistryUrl), topicNames(ns).events, SchemaFiles.customerEvent);
     const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic: topicNames(ns).events, acks: -1, messages: [{ key: alice.customer_id, value: await codec.encode(alice) }] });
