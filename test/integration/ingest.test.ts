@@ -17,53 +17,8 @@ import {
 import type { CustomerEvent } from '@tierstream/domain';
 import { IngestWorker, ingestConfigFromEnv, type IngestAnswer } from '@tierstream/ingest';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
-import { quietLogger, uniqueName, waitFor } from '../support/test-stack';
-
-/** One record read back from a topic, its value decoded with the registry. */
-interface Read<T> {
-  readonly key: string | null;
-  readonly raw: Buffer;
-  readonly value: T;
-  readonly partition: number;
-}
-
-/** Reads a topic from the beginning (read_committed) for the whole suite and keeps what arrives. */
-class TopicCollector<T> {
-  readonly records: Read<T>[] = [];
-  private readonly consumer;
-
-  constructor(
-    kafka: Kafka,
-    private readonly topic: string,
-    private readonly registry: SchemaRegistry,
-  ) {
-    this.consumer = kafka.consumer({ groupId: uniqueName('ingest-read'), readUncommitted: false, maxWaitTimeInMs: 100 });
-  }
-
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        if (!message.value) return;
-        const value = (await this.registry.decode(message.value)) as T;
-        this.records.push({ key: message.key?.toString('utf8') ?? null, raw: message.value, value, partition });
-      },
-    });
-  }
-
-  find(predicate: (value: T) => boolean): Read<T>[] {
-    return this.records.filter((r) => predicate(r.value));
-  }
-
-  waitFor(predicate: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<Read<T>> {
-    return waitFor(() => this.records.find((r) => predicate(r.value)), timeoutMs, what);
-  }
-
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
-  }
-}
+import { TopicCollector } from '../support/topic-collector';
+import { quietLogger, uniqueName } from '../support/test-stack';
 
 const HORIZON_HOURS = 168;
 

@@ -1,13 +1,34 @@
 import type { CustomerEvent } from '@tierstream/domain';
 import type { CanonicalEncoder } from './canonical-encoder';
 import { normaliseEvent } from './normalise';
-import { rejectionOf, type Rejection } from './problems';
+import { problemText, rejectionOf, type Problem, type Rejection } from './problems';
 
 export type Checked = { readonly ok: true; readonly event: CustomerEvent; readonly value: Buffer } | { readonly ok: false; readonly rejection: Rejection };
 
+/** What decoding learnt about an event beyond its value (json-text.ts). */
+export interface EventReading {
+  /**
+   * The event is nested deeper than INGEST_MAX_EVENT_DEPTH: it is rejected with this problem.
+   * Its value has the too-deep containers cut (null), so its ids and other problems can
+   * still be read for the rejection.
+   */
+  readonly tooDeep?: Problem;
+}
+
+export const tooDeepProblem = (depth: number, limit: number): Problem => ({
+  code: 'TS_ERR_INGEST_TOO_DEEP',
+  field: '',
+  reason: `the event is nested ${depth} levels deep; at most ${limit} are accepted (INGEST_MAX_EVENT_DEPTH)`,
+});
+
 /** Normalises an upstream event and encodes the canonical one: what both paths accept or reject. */
-export async function checkEvent(payload: unknown, now: number, encoder: Pick<CanonicalEncoder, 'encode'>): Promise<Checked> {
+export async function checkEvent(payload: unknown, now: number, encoder: Pick<CanonicalEncoder, 'encode'>, reading: EventReading = {}): Promise<Checked> {
   const normalised = normaliseEvent(payload, now);
+  if (reading.tooDeep) {
+    const ids = normalised.ok ? normalised.event : normalised.rejection;
+    const also = normalised.ok ? '' : `; ${normalised.rejection.message}`;
+    return { ok: false, rejection: { code: reading.tooDeep.code, message: `${problemText(reading.tooDeep)}${also}`, event_id: ids.event_id, customer_id: ids.customer_id } };
+  }
   if (!normalised.ok) return normalised;
   const { event } = normalised;
   const encoded = await encoder.encode(event);

@@ -17,11 +17,12 @@ describe('ingestConfigFromEnv', () => {
       maxBodyBytes: 1_048_576,
       maxEvents: 1000,
       maxEventBytes: 65_536,
+      maxEventDepth: 64,
       dedupeHorizonMs: 168 * 3_600_000,
       pendingTtlMs: 120_000,
       transactionalId: 'ns.tierstream-ingest-host-1',
     });
-    expect(INGEST_DEFAULTS).toEqual({ maxBodyBytes: 1_048_576, maxEvents: 1000, maxEventBytes: 65_536, dedupeHorizonHours: 168, pendingTtlSeconds: 120 });
+    expect(INGEST_DEFAULTS).toEqual({ maxBodyBytes: 1_048_576, maxEvents: 1000, maxEventBytes: 65_536, maxEventDepth: 64, dedupeHorizonHours: 168, pendingTtlSeconds: 120 });
   });
 
   it('reads every variable', () => {
@@ -29,6 +30,7 @@ describe('ingestConfigFromEnv', () => {
       INGEST_MAX_BODY_BYTES: '2048',
       INGEST_MAX_EVENTS: '10',
       INGEST_MAX_EVENT_BYTES: '512',
+      INGEST_MAX_EVENT_DEPTH: '8',
       INGEST_DEDUPE_HORIZON_HOURS: '24',
       INGEST_PENDING_TTL_SECONDS: '5',
       INGEST_TRANSACTIONAL_ID: 'ingest-0',
@@ -37,6 +39,7 @@ describe('ingestConfigFromEnv', () => {
       maxBodyBytes: 2048,
       maxEvents: 10,
       maxEventBytes: 512,
+      maxEventDepth: 8,
       dedupeHorizonMs: 24 * 3_600_000,
       pendingTtlMs: 5000,
       transactionalId: 'ingest-0',
@@ -52,6 +55,7 @@ describe('ingestConfigFromEnv', () => {
       INGEST_MAX_BODY_BYTES: '1MB',
       INGEST_MAX_EVENTS: '0',
       INGEST_MAX_EVENT_BYTES: '2000000',
+      INGEST_MAX_EVENT_DEPTH: '1',
       INGEST_DEDUPE_HORIZON_HOURS: '-1',
       INGEST_PENDING_TTL_SECONDS: '1',
       INGEST_TRANSACTIONAL_ID: 'has space',
@@ -60,6 +64,7 @@ describe('ingestConfigFromEnv', () => {
       { variable: 'INGEST_MAX_BODY_BYTES', reason: "must be a whole number, got '1MB'" },
       { variable: 'INGEST_MAX_EVENTS', reason: 'must be between 1 and 100000, got 0' },
       { variable: 'INGEST_MAX_EVENT_BYTES', reason: 'must be between 256 and 1048576, got 2000000' },
+      { variable: 'INGEST_MAX_EVENT_DEPTH', reason: 'must be between 2 and 512, got 1' },
       { variable: 'INGEST_DEDUPE_HORIZON_HOURS', reason: 'must be between 1 and 8784, got -1' },
       { variable: 'INGEST_PENDING_TTL_SECONDS', reason: 'must be between 5 and 3600, got 1' },
       { variable: 'INGEST_TRANSACTIONAL_ID', reason: "must be letters, digits, dots, dashes or underscores (at most 200), got 'has space'" },

@@ -6,6 +6,7 @@ export const INGEST_ENV_VARIABLES = [
   'INGEST_MAX_BODY_BYTES',
   'INGEST_MAX_EVENTS',
   'INGEST_MAX_EVENT_BYTES',
+  'INGEST_MAX_EVENT_DEPTH',
   'INGEST_DEDUPE_HORIZON_HOURS',
   'INGEST_PENDING_TTL_SECONDS',
   'INGEST_TRANSACTIONAL_ID',
@@ -15,6 +16,7 @@ export const INGEST_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   maxEvents: 1000,
   maxEventBytes: 64 * 1024,
+  maxEventDepth: 64,
   dedupeHorizonHours: 168,
   pendingTtlSeconds: 120,
 } as const;
@@ -26,6 +28,8 @@ export interface IngestConfig {
   readonly maxEvents: number;
   /** Largest raw record on customer.events.raw (DLQ'd as TS_ERR_INGEST_TOO_LARGE above). */
   readonly maxEventBytes: number;
+  /** Deepest nesting of one event (objects and arrays; the event itself is 1): TS_ERR_INGEST_TOO_DEEP above. */
+  readonly maxEventDepth: number;
   /** How long an event id is remembered for deduplication. */
   readonly dedupeHorizonMs: number;
   /** How long an HTTP request's `pending` claim lives if the request dies mid-way. */
@@ -47,6 +51,8 @@ export function ingestConfigFromEnv(env: Env, namespace: string, hostname: strin
   const maxBodyBytes = reader.integer('INGEST_MAX_BODY_BYTES', INGEST_DEFAULTS.maxBodyBytes, { min: 1024, max: 64 * 1024 * 1024 });
   const maxEvents = reader.integer('INGEST_MAX_EVENTS', INGEST_DEFAULTS.maxEvents, { min: 1, max: 100_000 });
   const maxEventBytes = reader.integer('INGEST_MAX_EVENT_BYTES', INGEST_DEFAULTS.maxEventBytes, { min: 256, max: 1024 * 1024 });
+  // 512 at most: far below the depth at which JSON.stringify and friends overflow the stack.
+  const maxEventDepth = reader.integer('INGEST_MAX_EVENT_DEPTH', INGEST_DEFAULTS.maxEventDepth, { min: 2, max: 512 });
   const horizonHours = reader.integer('INGEST_DEDUPE_HORIZON_HOURS', INGEST_DEFAULTS.dedupeHorizonHours, { min: 1, max: 24 * 366 });
   const pendingTtlSeconds = reader.integer('INGEST_PENDING_TTL_SECONDS', INGEST_DEFAULTS.pendingTtlSeconds, { min: 5, max: 3600 });
   const host = hostname.replace(/[^A-Za-z0-9._-]/g, '-') || 'host';
@@ -57,5 +63,5 @@ export function ingestConfigFromEnv(env: Env, namespace: string, hostname: strin
     `${namespace}tierstream-ingest-${host}`,
   );
   reader.done();
-  return { maxBodyBytes, maxEvents, maxEventBytes, dedupeHorizonMs: horizonHours * HOUR_MS, pendingTtlMs: pendingTtlSeconds * 1000, transactionalId };
+  return { maxBodyBytes, maxEvents, maxEventBytes, maxEventDepth, dedupeHorizonMs: horizonHours * HOUR_MS, pendingTtlMs: pendingTtlSeconds * 1000, transactionalId };
 }

@@ -4,6 +4,12 @@ import type { Rejection } from './problems';
 
 export const WORKER = 'ingest';
 
+/**
+ * An element of a parsed body as JSON bytes. Its depth is bounded at parse time
+ * (INGEST_MAX_EVENT_DEPTH ≤ 512), so JSON.stringify cannot overflow the stack here.
+ */
+export const elementJson = (element: unknown): Buffer => Buffer.from(JSON.stringify(element) ?? 'null', 'utf8');
+
 /** The dead letter of a raw record: its bytes, key, headers and coordinates kept whole. */
 export function recordLetter(message: KafkaMessage, topic: string, partition: number, rejection: Rejection, now: number): DeadLetter {
   return {
@@ -23,15 +29,15 @@ export function recordLetter(message: KafkaMessage, topic: string, partition: nu
 }
 
 /**
- * The dead letter of one element of a POST /v1/events body: the element as JSON (the body
- * is parsed once, so this is the element re-serialised, not a slice of the body), no key,
- * no headers, no source coordinates.
+ * The dead letter of one element of a POST /v1/events body: `original` is the element
+ * re-serialised as JSON (the body is parsed once), or its bytes as sent when it was nested
+ * too deep to be parsed whole; no key, no headers, no source coordinates.
  */
-export function requestLetter(element: unknown, rejection: Rejection, now: number): DeadLetter {
+export function requestLetter(original: Buffer, rejection: Rejection, now: number): DeadLetter {
   return {
     error_code: rejection.code,
     error_message: rejection.message,
-    original_value: Buffer.from(JSON.stringify(element) ?? 'null', 'utf8'),
+    original_value: original,
     original_key: null,
     original_headers: {},
     source_topic: null,

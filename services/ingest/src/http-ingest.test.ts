@@ -29,6 +29,21 @@ function setup() {
   return { ingestor, dedupe, writer, deadLetters };
 }
 
+/** The ingestor behind a real HTTP server, answering 404 for other paths and 500 when it throws (as the ops server does). */
+async function serve(ingestor: HttpIngestor): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    ingestor.route(req, res).then(
+      (handled) => {
+        if (!handled) res.writeHead(404).end();
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 describe('HttpIngestor.ingest', () => {
   it('claims with a short pending TTL, produces, then marks done for the dedupe horizon', async () => {
     const { ingestor, dedupe, writer } = setup();
@@ -103,17 +118,6 @@ describe('HttpIngestor.ingest', () => {
 });
 
 describe('HttpIngestor.route', () => {
-  async function serve(ingestor: HttpIngestor): Promise<{ url: string; close: () => Promise<void> }> {
-    const server = http.createServer((req, res) => {
-      void ingestor.route(req, res).then((handled) => {
-        if (!handled) res.writeHead(404).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-  }
-
   const post = (url: string, body: unknown) => fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('answers 503 before open(), serves after, and leaves other paths alone', async () => {
@@ -171,6 +175,64 @@ describe('HttpIngestor.route', () => {
         error: { code: 'TS_ERR_INGEST_DEDUPE', message: 'claiming event ids failed: ECONNREFUSED; nothing of this request was produced, send it again' },
       });
       expect((await post(server.url, [event('e-1')])).status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('POST /v1/events with an event nested too deep (issue 9, defect 1)', () => {
+  const deepOrder = (levels: number): string =>
+    `{"event_id":"e-deep","customer_id":"c-deep","type":"order","occurred_at":${NOW - 1000},"order_id":"o","amount":"1.00","currency":"ZZZ","junk":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+  /** An open ingestor with the default depth limit (64, INGEST_MAX_EVENT_DEPTH's default) and its own metrics. */
+  function counted() {
+    const writer = new RecordingWriter();
+    const deadLetters = new RecordingDeadLetters();
+    const metrics = testMetrics();
+    const ingestor = new HttpIngestor(
+      { encoder: new JsonEncoder(), dedupe: new MapDedupe(), writer, deadLetters, metrics, logger: quietLogger() },
+      { eventsTopic: EVENTS, maxBodyBytes: 1 << 20, maxEvents: 10, dedupeHorizonMs: HORIZON, pendingTtlMs: PENDING, clock: () => NOW },
+    );
+    ingestor.open();
+    const requests = async () => (await metrics.httpRequests.get()).values.map((v) => [v.labels.status, v.value]);
+    return { ingestor, writer, deadLetters, requests };
+  }
+  const postText = (url: string, body: string) => fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('ingests the other events, rejects the deep one with TS_ERR_INGEST_TOO_DEEP and dead-letters its bytes as sent', async () => {
+    const { ingestor, writer, deadLetters, requests } = counted();
+    const server = await serve(ingestor);
+    try {
+      const deep = deepOrder(5000);
+      const res = await postText(server.url, `[${JSON.stringify(event('e-1'))}, ${deep} ,${JSON.stringify(event('e-2'))}]`);
+      expect(res.status).toBe(202);
+      const answer = (await res.json()) as { accepted: number; rejected: { index: number; event_id?: string; code: string; message: string }[] };
+      expect(answer.accepted).toBe(2);
+      expect(answer.rejected).toEqual([
+        {
+          index: 1,
+          event_id: 'e-deep',
+          code: 'TS_ERR_INGEST_TOO_DEEP',
+          message: expect.stringMatching(/^the event is nested 5001 levels deep; at most 64 are accepted \(INGEST_MAX_EVENT_DEPTH\); currency: 'ZZZ'/),
+          retriable: false,
+        },
+      ]);
+      expect(writer.produced().map((e) => e.event_id)).toEqual(['e-1', 'e-2']);
+      expect(deadLetters.letters.map((l) => [l.error_code, l.event_id, l.customer_id, l.original_value?.toString()])).toEqual([['TS_ERR_INGEST_TOO_DEEP', 'e-deep', 'c-deep', deep]]);
+      expect(await requests()).toEqual([['202', 1]]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts a request that fails unexpectedly as a 500 in tierstream_ingest_http_requests_total', async () => {
+    const { ingestor, writer, requests } = counted();
+    writer.failNext = new Error('a bug, not an outage');
+    const server = await serve(ingestor);
+    try {
+      expect((await postText(server.url, JSON.stringify([event('e-1')]))).status).toBe(500);
+      expect(await requests()).toEqual([['500', 1]]);
     } finally {
       await server.close();
     }

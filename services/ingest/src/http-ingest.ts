@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isTierstreamError, sendJson, TierstreamError, type DeadLetter, type DeadLetterPublisher, type Logger, type RouteHandler } from '@tierstream/runtime';
 import type { CanonicalEncoder } from './canonical-encoder';
 import { checkEvent, type Checked } from './check-event';
-import { requestLetter } from './dead-letters';
+import { elementJson, requestLetter } from './dead-letters';
 import { classifyRequestClaim, doneMarker, pendingMarker, type EventDedupe } from './dedupe';
 import type { AckedEventWriter } from './event-producers';
-import { checkContentHeaders, parseEventsBody, readBody, type HttpRefusal } from './http-request';
+import { checkContentHeaders, parseEventsBody, readBody, type ElementReading, type HttpRefusal } from './http-request';
 import type { IngestMetrics } from './ingest-metrics';
 
 export const EVENTS_PATH = '/v1/events';
@@ -42,6 +42,8 @@ export interface HttpIngestorOptions {
   readonly eventsTopic: string;
   readonly maxBodyBytes: number;
   readonly maxEvents: number;
+  /** INGEST_MAX_EVENT_DEPTH (default 64). */
+  readonly maxEventDepth?: number;
   readonly dedupeHorizonMs: number;
   readonly pendingTtlMs: number;
   readonly clock: () => number;
@@ -89,6 +91,16 @@ export class HttpIngestor {
   };
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.answer(req, res);
+    } catch (err) {
+      // A bug, not bad input or an outage: counted here, answered 500 by the ops server.
+      this.deps.metrics.httpRequests.inc({ status: '500' });
+      throw err;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refuse = (refusal: HttpRefusal, headers: Record<string, string> = {}): void => {
       this.deps.metrics.httpRequests.inc({ status: String(refusal.status) });
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -109,10 +121,10 @@ export class HttpIngestor {
     }
     const body = await readBody(req, req.headers['content-length'], this.options.maxBodyBytes);
     if (!body.ok) return refuse(body.refusal);
-    const parsed = parseEventsBody(body.body, this.options.maxEvents);
+    const parsed = parseEventsBody(body.body, this.options.maxEvents, this.options.maxEventDepth);
     if (!parsed.ok) return refuse(parsed.refusal);
     try {
-      const answer = await this.ingest(parsed.events);
+      const answer = await this.ingest(parsed.events, parsed.readings);
       this.deps.metrics.httpRequests.inc({ status: '202' });
       sendJson(res, 202, answer);
     } catch (err) {
@@ -122,13 +134,16 @@ export class HttpIngestor {
     }
   }
 
-  /** Ingests the events of one request; throws a retriable TierstreamError when nothing could be produced. */
-  async ingest(events: readonly unknown[]): Promise<IngestAnswer> {
+  /**
+   * Ingests the events of one request (`readings`: by index, what parsing learnt of an
+   * event); throws a retriable TierstreamError when nothing could be produced.
+   */
+  async ingest(events: readonly unknown[], readings: ReadonlyMap<number, ElementReading> = new Map()): Promise<IngestAnswer> {
     const { metrics, logger, dedupe } = this.deps;
     const now = this.options.clock();
     const token = randomUUID();
     metrics.worker.eventsIn.inc({ topic: 'http' }, events.length);
-    const checked = await Promise.all(events.map((e) => checkEvent(e, now, this.deps.encoder)));
+    const checked = await Promise.all(events.map((e, index) => checkEvent(e, now, this.deps.encoder, readings.get(index))));
 
     const rejected: RejectedEvent[] = [];
     const letters: DeadLetter[] = [];
@@ -139,7 +154,7 @@ export class HttpIngestor {
       if (!item.ok) {
         const { rejection } = item;
         rejected.push({ index, ...(rejection.event_id === null ? {} : { event_id: rejection.event_id }), code: rejection.code, message: rejection.message, retriable: false });
-        letters.push(requestLetter(events[index], rejection, now));
+        letters.push(requestLetter(readings.get(index)?.original ?? elementJson(events[index]), rejection, now));
         metrics.rejected.inc({ source: 'http', reason: rejection.code });
         logger.warn({ event_id: rejection.event_id, customer_id: rejection.customer_id, index, code: rejection.code, reason: rejection.message }, 'event rejected');
       } else if (firstIndex.has(item.event.event_id)) {

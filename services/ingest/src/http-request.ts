@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '@tierstream/runtime';
-import { jsonErrorReason } from './raw-record';
+import { tooDeepProblem, type EventReading } from './check-event';
+import { scanJson } from './json-text';
+import { DEFAULT_MAX_EVENT_DEPTH, jsonErrorReason } from './raw-record';
 import { typeName } from './problems';
 
 /** A request-level refusal of POST /v1/events: nothing of the request was ingested. */
@@ -75,8 +77,20 @@ export function readBody(req: Readable, contentLength: string | undefined, maxBy
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The body as the array of events it must be (400 otherwise, 413 when it holds more than `maxEvents`). */
-export function parseEventsBody(body: Buffer, maxEvents: number): { ok: true; events: unknown[] } | { ok: false; refusal: HttpRefusal } {
+/** An element of the body that needs more than its value: nested too deep, with its text as sent. */
+export interface ElementReading extends EventReading {
+  /** The element's bytes as sent, for its dead letter, when its value was cut. */
+  readonly original?: Buffer;
+}
+
+export type ParsedBody = { ok: true; events: unknown[]; readings?: ReadonlyMap<number, ElementReading> } | { ok: false; refusal: HttpRefusal };
+
+/**
+ * The body as the array of events it must be (400 otherwise, 413 when it holds more than
+ * `maxEvents`). An event nested deeper than `maxEventDepth` is cut before JSON.parse sees it
+ * and gets a reading that rejects it (TS_ERR_INGEST_TOO_DEEP); the other events are unharmed.
+ */
+export function parseEventsBody(body: Buffer, maxEvents: number, maxEventDepth: number = DEFAULT_MAX_EVENT_DEPTH): ParsedBody {
   const malformed = (message: string) => ({ ok: false as const, refusal: refuse(400, 'TS_ERR_INGEST_MALFORMED_BODY', message) });
   let text: string;
   try {
@@ -85,10 +99,13 @@ export function parseEventsBody(body: Buffer, maxEvents: number): { ok: true; ev
     return malformed('the body is not valid UTF-8');
   }
   if (text.trim() === '') return malformed('the body is empty; send a JSON array of events');
+  // The array is one level: its events may have maxEventDepth more.
+  const scan = scanJson(text, maxEventDepth + 1, { members: true });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(scan.text);
   } catch (err) {
+    if (scan.depth > maxEventDepth + 1) return malformed(`the body is not valid JSON (and is nested ${scan.depth} levels deep, more than an array of events of INGEST_MAX_EVENT_DEPTH ${maxEventDepth} allows)`);
     return malformed(`the body is not valid JSON: ${jsonErrorReason(err)}`);
   }
   if (!Array.isArray(parsed)) {
@@ -98,5 +115,10 @@ export function parseEventsBody(body: Buffer, maxEvents: number): { ok: true; ev
   if (parsed.length > maxEvents) {
     return { ok: false, refusal: refuse(413, 'TS_ERR_INGEST_TOO_MANY_EVENTS', `the body holds ${parsed.length} events; at most ${maxEvents} are accepted per request (INGEST_MAX_EVENTS)`) };
   }
-  return { ok: true, events: parsed };
+  if (scan.deepMembers.size === 0) return { ok: true, events: parsed };
+  const readings = new Map<number, ElementReading>();
+  for (const [index, member] of scan.deepMembers) {
+    readings.set(index, { tooDeep: tooDeepProblem(member.depth, maxEventDepth), original: Buffer.from(text.slice(member.start, member.end), 'utf8') });
+  }
+  return { ok: true, events: parsed, readings };
 }

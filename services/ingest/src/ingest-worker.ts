@@ -54,7 +54,7 @@ export class IngestWorker implements WorkerProcess {
 
     const kafkaPath = new RawBatchIngestor(
       {
-        decoder: new RawRecordDecoder(ctx.registry, config.maxEventBytes),
+        decoder: new RawRecordDecoder(ctx.registry, config.maxEventBytes, config.maxEventDepth),
         encoder: this.encoder,
         dedupe,
         writer: this.transactional,
@@ -79,6 +79,7 @@ export class IngestWorker implements WorkerProcess {
         eventsTopic: this.topics.events,
         maxBodyBytes: config.maxBodyBytes,
         maxEvents: config.maxEvents,
+        maxEventDepth: config.maxEventDepth,
         dedupeHorizonMs: config.dedupeHorizonMs,
         pendingTtlMs: config.pendingTtlMs,
         clock,

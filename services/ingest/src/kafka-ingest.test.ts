@@ -185,3 +185,16 @@ describe('RawBatchIngestor', () => {
     expect(writer.writes).toEqual([]);
   });
 });
+
+describe('RawBatchIngestor with a record nested too deep (issue 9, defect 1)', () => {
+  it('dead-letters it as TS_ERR_INGEST_TOO_DEEP with its ids and original bytes, and produces the rest of the batch', async () => {
+    const { ingestor, writer, deadLetters } = setup();
+    const deep = order('e-deep', { currency: 'ZZZ' }).replace(/}$/, `,"junk":${'['.repeat(1500)}${']'.repeat(1500)}}`);
+    await ingestor.handle(batchOf([order('e-1'), deep, order('e-2')]));
+    expect(writer.produced().map((e) => e.event_id)).toEqual(['e-1', 'e-2']);
+    expect(deadLetters.letters.map((l) => [l.error_code, l.event_id, l.customer_id, l.source_offset, l.original_value?.toString()])).toEqual([
+      ['TS_ERR_INGEST_TOO_DEEP', 'e-deep', 'c-e-deep', 11, deep],
+    ]);
+    expect(deadLetters.letters[0]?.error_message).toMatch(/^the event is nested 1501 levels deep; at most 64 are accepted \(INGEST_MAX_EVENT_DEPTH\); currency: /);
+  });
+});

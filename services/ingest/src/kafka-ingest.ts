@@ -102,7 +102,7 @@ export class RawBatchIngestor {
   private async check(message: KafkaMessage, now: number): Promise<Checked> {
     const decoded = await this.deps.decoder.decode(message.value);
     if (!decoded.ok) return { ok: false, rejection: rejectionOf([decoded.problem], { event_id: null, customer_id: null }) };
-    return checkEvent(decoded.payload, now, this.deps.encoder);
+    return checkEvent(decoded.payload, now, this.deps.encoder, decoded.reading);
   }
 
   /**

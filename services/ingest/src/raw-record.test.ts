@@ -82,3 +82,15 @@ describe('parseJsonBytes and jsonErrorReason', () => {
     expect(parseJsonBytes(Buffer.from('[1]'))).toEqual({ ok: true, payload: [1], format: 'json' });
   });
 });
+
+describe('a raw JSON record nested too deep (issue 9, defect 1)', () => {
+  it('is rejected as TS_ERR_INGEST_TOO_DEEP with its ids, the deep part never parsed', async () => {
+    const deep = `{"event_id":"e-deep","customer_id":"c-deep","junk":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    const decoded = await new RawRecordDecoder(new FakeRegistry(), 65536).decode(Buffer.from(deep));
+    expect(decoded).toMatchObject({
+      ok: true,
+      payload: { event_id: 'e-deep', customer_id: 'c-deep' },
+      reading: { tooDeep: { code: 'TS_ERR_INGEST_TOO_DEEP', field: '', reason: 'the event is nested 5002 levels deep; at most 64 are accepted (INGEST_MAX_EVENT_DEPTH)' } },
+    });
+  });
+});

@@ -1,4 +1,6 @@
 import { TierstreamError } from '@tierstream/runtime';
+import { tooDeepProblem, type EventReading } from './check-event';
+import { scanJson, valueDepth } from './json-text';
 import type { Problem } from './problems';
 
 /** What RawRecordDecoder needs of the registry client (SchemaRegistry fits). */
@@ -7,7 +9,13 @@ export interface SchemaLookup {
   decode(buffer: Buffer): Promise<unknown>;
 }
 
-export type Decoded = { readonly ok: true; readonly payload: unknown; readonly format: 'json' | 'avro' } | { readonly ok: false; readonly problem: Problem };
+/** A decoded record; `reading` (when there is something to say) goes with the payload to checkEvent. */
+export type Decoded =
+  | { readonly ok: true; readonly payload: unknown; readonly format: 'json' | 'avro'; readonly reading?: EventReading }
+  | { readonly ok: false; readonly problem: Problem };
+
+/** The default of INGEST_MAX_EVENT_DEPTH. */
+export const DEFAULT_MAX_EVENT_DEPTH = 64;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -17,19 +25,29 @@ export function jsonErrorReason(err: unknown): string {
   return message.replace(/,? *".*" is not valid JSON\s*$/s, '').trim();
 }
 
-/** A JSON text (UTF-8, an optional BOM) as a value, or why it is not one. */
-export function parseJsonBytes(bytes: Buffer): Decoded {
+/**
+ * A JSON text (UTF-8, an optional BOM) as a value, or why it is not one. Containers nested
+ * deeper than `maxDepth` are cut before JSON.parse sees the text: the value then comes with
+ * a TS_ERR_INGEST_TOO_DEEP problem.
+ */
+export function parseJsonBytes(bytes: Buffer, maxDepth: number = DEFAULT_MAX_EVENT_DEPTH): Decoded {
   let text: string;
   try {
     text = UTF8.decode(bytes); // strips a leading BOM
   } catch {
     return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason: 'the record is not valid UTF-8 (and does not start with the Avro magic byte 0)' } };
   }
+  const scan = scanJson(text, maxDepth);
+  const tooDeep = scan.depth > maxDepth;
+  let payload: unknown;
   try {
-    return { ok: true, payload: JSON.parse(text) as unknown, format: 'json' };
+    payload = JSON.parse(scan.text);
   } catch (err) {
-    return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason: `the record is not valid JSON: ${jsonErrorReason(err)}` } };
+    // Positions in the parser's reason count in the cut text: say so rather than mislead.
+    const reason = tooDeep ? `it is nested ${scan.depth} levels deep (more than ${maxDepth}) and not valid JSON either` : `the record is not valid JSON: ${jsonErrorReason(err)}`;
+    return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason } };
   }
+  return { ok: true, payload, format: 'json', ...(tooDeep ? { reading: { tooDeep: tooDeepProblem(scan.depth, maxDepth) } } : {}) };
 }
 
 const statusOf = (err: unknown): number | undefined => {
@@ -47,6 +65,7 @@ export class RawRecordDecoder {
   constructor(
     private readonly registry: SchemaLookup,
     private readonly maxBytes: number,
+    private readonly maxDepth: number = DEFAULT_MAX_EVENT_DEPTH,
   ) {}
 
   async decode(value: Buffer | null): Promise<Decoded> {
@@ -59,7 +78,7 @@ export class RawRecordDecoder {
         problem: { code: 'TS_ERR_INGEST_TOO_LARGE', field: '', reason: `the record is ${value.length} bytes; the limit is ${this.maxBytes} (INGEST_MAX_EVENT_BYTES)` },
       };
     }
-    return value[0] === 0 ? this.decodeAvro(value) : parseJsonBytes(value);
+    return value[0] === 0 ? this.decodeAvro(value) : parseJsonBytes(value, this.maxDepth);
   }
 
   private async decodeAvro(value: Buffer): Promise<Decoded> {
@@ -76,11 +95,17 @@ export class RawRecordDecoder {
         context: { schemaId, status: statusOf(err) },
       });
     }
+    let payload: unknown;
     try {
-      // The schema is cached now: what fails here is the record's bytes.
-      return { ok: true, payload: await this.registry.decode(value), format: 'avro' };
+      // The schema is cached now: what fails here is the record's bytes (a recursive schema
+      // nested beyond the stack included).
+      payload = await this.registry.decode(value);
     } catch (err) {
       return avroProblem(`the record does not decode with schema id ${schemaId}: ${(err as Error).message}`);
     }
+    const depth = valueDepth(payload, this.maxDepth);
+    // A recursive Avro schema can nest as deep as JSON: such a value is not handed on.
+    if (depth > this.maxDepth) return { ok: false, problem: { ...tooDeepProblem(depth, this.maxDepth), reason: `the record is nested more than ${this.maxDepth} levels deep (INGEST_MAX_EVENT_DEPTH)` } };
+    return { ok: true, payload, format: 'avro' };
   }
 }

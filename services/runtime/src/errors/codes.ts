@@ -34,6 +34,7 @@ export const ErrorCodes = {
   TS_ERR_INGEST_NOT_JSON: 'a raw record is neither Avro in the Confluent wire format nor valid UTF-8 JSON',
   TS_ERR_INGEST_AVRO_DECODE: 'an Avro raw record names a schema id the registry does not know, or does not decode with it',
   TS_ERR_INGEST_NOT_OBJECT: 'an event is not a JSON object (or Avro record)',
+  TS_ERR_INGEST_TOO_DEEP: 'an event is nested deeper than INGEST_MAX_EVENT_DEPTH',
   TS_ERR_INGEST_MISSING_FIELD: 'a required event field is absent, null or blank',
   TS_ERR_INGEST_INVALID_FIELD: 'an event field has the wrong type or a value outside its allowed set',
   TS_ERR_INGEST_UNKNOWN_CURRENCY: 'a currency is not an ISO-4217 currency code with a minor unit',

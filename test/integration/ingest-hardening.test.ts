@@ -1,0 +1,63 @@
+import type { IngestAnswer } from '@tierstream/ingest';
+import { counterSample, startIngestSuite, type IngestSuite } from '../support/ingest-suite';
+import { uniqueName } from '../support/test-stack';
+
+/** Issue 9: hostile input on both ingest paths, on the real stack. */
+describe('ingest against hostile input (real stack)', () => {
+  let suite: IngestSuite;
+  const run = uniqueName('hard');
+  const id = (name: string): string => `${run}-${name}`;
+  const occurredAt = new Date(Date.now() - 3_600_000).toISOString();
+
+  beforeAll(async () => {
+    suite = await startIngestSuite('ingest-hard');
+  });
+
+  afterAll(async () => {
+    await suite?.close();
+  });
+
+  const post = (body: string) => fetch(`${suite.baseUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const requestsCounted = (status: string) => counterSample(suite.baseUrl, 'tierstream_ingest_http_requests_total', { status });
+
+  const good = (name: string) => JSON.stringify({ event_id: id(name), customer_id: `c-${name}`, type: 'order', occurred_at: occurredAt, order_id: 'o', amount: '1.00', currency: 'EUR' });
+  /** The issue's reproduction: a rejected event (unknown currency) with 5,000 levels of nesting. */
+  const deep = (name: string) =>
+    `{"event_id":"${id(name)}","customer_id":"c-${name}","type":"order","occurred_at":"${occurredAt}","order_id":"o","amount":"1.00","currency":"ZZZ","junk":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+
+  describe('an event nested 5,000 levels deep (defect 1)', () => {
+    it('over HTTP: the good events of the request are ingested, the deep one rejected and dead-lettered as TS_ERR_INGEST_TOO_DEEP, the answer counted', async () => {
+      const before = await requestsCounted('202');
+      const res = await post(`[${good('http-before')},${deep('http-deep')},${good('http-after')}]`);
+      expect(res.status).toBe(202);
+      const answer = (await res.json()) as IngestAnswer;
+      expect(answer.accepted).toBe(2);
+      expect(answer.rejected).toEqual([
+        {
+          index: 1,
+          event_id: id('http-deep'),
+          code: 'TS_ERR_INGEST_TOO_DEEP',
+          message: expect.stringMatching(/^the event is nested 5001 levels deep; at most 64 are accepted \(INGEST_MAX_EVENT_DEPTH\)/),
+          retriable: false,
+        },
+      ]);
+      await suite.events.waitFor((e) => e.event_id === id('http-before'), 'the event before the deep one');
+      await suite.events.waitFor((e) => e.event_id === id('http-after'), 'the event after the deep one');
+      const letter = await suite.dlq.waitFor((l) => l.event_id === id('http-deep'), 'the dead letter of the deep event');
+      expect(letter.value).toMatchObject({ error_code: 'TS_ERR_INGEST_TOO_DEEP', customer_id: 'c-http-deep', source_topic: null });
+      expect(letter.value.original_value?.toString('utf8')).toBe(deep('http-deep'));
+      expect(await requestsCounted('202')).toBe(before + 1);
+      expect((await fetch(`${suite.baseUrl}/healthz`)).status).toBe(200);
+    });
+
+    it('from customer.events.raw: the deep record is dead-lettered as TS_ERR_INGEST_TOO_DEEP with its bytes, and the worker goes on', async () => {
+      const at = await suite.produceRaw(deep('raw-deep'), 'k-deep');
+      await suite.produceRaw(good('raw-after'), 'k-deep');
+      await suite.events.waitFor((e) => e.event_id === id('raw-after'), 'the record after the deep one');
+      const letter = await suite.dlq.waitFor((l) => l.source_topic === suite.topics.raw && l.source_partition === at.partition && l.source_offset === at.offset, 'the dead letter of the deep record');
+      expect(letter.value).toMatchObject({ error_code: 'TS_ERR_INGEST_TOO_DEEP', event_id: id('raw-deep'), customer_id: 'c-raw-deep' });
+      expect(letter.value.error_message).toMatch(/^the event is nested 5001 levels deep; at most 64 are accepted \(INGEST_MAX_EVENT_DEPTH\)/);
+      expect(letter.value.original_value?.toString('utf8')).toBe(deep('raw-deep'));
+    });
+  });
+});
