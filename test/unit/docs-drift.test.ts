@@ -53,6 +53,32 @@ describe('docs name only environment variables the workers read', () => {
   });
 });
 
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+const slug = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+describe('links between the docs point at files and headings that exist', () => {
+  const links = DOCS.flatMap((file) =>
+    [...read(file).matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1] ?? '')
+      .filter((target) => !/^[a-z]+:/.test(target))
+      .map((target) => ({ file, target })),
+  );
+  it.each(links.map((l) => [l.file, l.target]))('%s -> %s', (file, target) => {
+    const [relative = '', anchor] = target.split('#');
+    const resolved = relative === '' ? file : path.relative(ROOT, path.resolve(ROOT, path.dirname(file), relative));
+    expect(fs.existsSync(path.join(ROOT, resolved))).toBe(true);
+    if (anchor !== undefined && resolved.endsWith('.md')) {
+      const headings = [...read(resolved).matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? ''));
+      expect(headings).toContain(anchor);
+    }
+  });
+});
+
 describe('docs name only metrics the code registers', () => {
   const sources = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
