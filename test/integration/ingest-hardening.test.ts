@@ -60,4 +60,31 @@ describe('ingest against hostile input (real stack)', () => {
       expect(letter.value.original_value?.toString('utf8')).toBe(deep('raw-deep'));
     });
   });
+
+  describe('amounts with an exponent (defect 3)', () => {
+    const withAmount = (name: string, amountJson: string) =>
+      `{"event_id":"${id(name)}","customer_id":"c-${name}","type":"order","occurred_at":"${occurredAt}","order_id":"o",${amountJson},"currency":"USD"}`;
+    const message = (written: string) => `amount: must be a decimal number without an exponent, such as 12.34, got ${written}`;
+
+    it('over HTTP: 1e2, 12.5e-1 and 1e-400 are rejected as TS_ERR_INGEST_INVALID_AMOUNT, 12.50 is 1250 cents', async () => {
+      const res = await post(`[${withAmount('exp-1', '"amount": 1e2')},${withAmount('exp-2', '"amount": 12.5e-1')},${withAmount('exp-3', '"amount": 1e-400')},${withAmount('plain', '"amount": 12.50')}]`);
+      expect(res.status).toBe(202);
+      const answer = (await res.json()) as IngestAnswer;
+      expect(answer.accepted).toBe(1);
+      expect(answer.rejected.map((r) => [r.index, r.code, r.message])).toEqual([
+        [0, 'TS_ERR_INGEST_INVALID_AMOUNT', message('1e2')],
+        [1, 'TS_ERR_INGEST_INVALID_AMOUNT', message('12.5e-1')],
+        [2, 'TS_ERR_INGEST_INVALID_AMOUNT', message('1e-400')],
+      ]);
+      const plain = await suite.events.waitFor((e) => e.event_id === id('plain'), 'the plain amount');
+      expect(plain.value.order?.amount_minor).toBe(1250);
+    });
+
+    it('from customer.events.raw: a record with amount 1e-400 is dead-lettered, not ingested as 0', async () => {
+      const at = await suite.produceRaw(withAmount('raw-exp', '"amount": 1e-400'), 'k-exp');
+      const letter = await suite.dlq.waitFor((l) => l.source_topic === suite.topics.raw && l.source_partition === at.partition && l.source_offset === at.offset, 'the dead letter of 1e-400');
+      expect(letter.value).toMatchObject({ error_code: 'TS_ERR_INGEST_INVALID_AMOUNT', error_message: message('1e-400'), event_id: id('raw-exp') });
+      expect(suite.events.find((e) => e.event_id === id('raw-exp'))).toEqual([]);
+    });
+  });
 });

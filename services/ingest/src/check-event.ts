@@ -1,5 +1,6 @@
 import type { CustomerEvent } from '@tierstream/domain';
 import type { CanonicalEncoder } from './canonical-encoder';
+import type { NumberTokens } from './json-text';
 import { normaliseEvent } from './normalise';
 import { problemText, rejectionOf, type Problem, type Rejection } from './problems';
 
@@ -7,6 +8,8 @@ export type Checked = { readonly ok: true; readonly event: CustomerEvent; readon
 
 /** What decoding learnt about an event beyond its value (json-text.ts). */
 export interface EventReading {
+  /** JSON number tokens written otherwise than their value prints (`1e2`), by path within the event. */
+  readonly numbers?: NumberTokens;
   /**
    * The event is nested deeper than INGEST_MAX_EVENT_DEPTH: it is rejected with this problem.
    * Its value has the too-deep containers cut (null), so its ids and other problems can
@@ -23,7 +26,7 @@ export const tooDeepProblem = (depth: number, limit: number): Problem => ({
 
 /** Normalises an upstream event and encodes the canonical one: what both paths accept or reject. */
 export async function checkEvent(payload: unknown, now: number, encoder: Pick<CanonicalEncoder, 'encode'>, reading: EventReading = {}): Promise<Checked> {
-  const normalised = normaliseEvent(payload, now);
+  const normalised = normaliseEvent(payload, now, reading.numbers);
   if (reading.tooDeep) {
     const ids = normalised.ok ? normalised.event : normalised.rejection;
     const also = normalised.ok ? '' : `; ${normalised.rejection.message}`;

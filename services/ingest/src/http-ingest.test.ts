@@ -238,3 +238,29 @@ describe('POST /v1/events with an event nested too deep (issue 9, defect 1)', ()
     }
   });
 });
+
+describe('POST /v1/events with amounts written as JSON numbers (issue 9, defect 3)', () => {
+  it('rejects the element whose amount has an exponent, reading each element on its own', async () => {
+    const { ingestor, writer } = setup();
+    ingestor.open();
+    const server = await serve(ingestor);
+    const order = (eventId: string, amount: string) =>
+      `{"event_id":"${eventId}","customer_id":"c","type":"order","occurred_at":${NOW - 1000},"order_id":"o","amount":${amount},"currency":"EUR"}`;
+    try {
+      const body = `[${order('e-1', '1.50')}, ${order('e-exp', '1e2')}, [1e2], ${order('e-2', '100')}]`;
+      const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(202);
+      const answer = (await res.json()) as { rejected: { index: number; code: string; message: string }[] };
+      expect(answer.rejected.map((r) => [r.index, r.code, r.message])).toEqual([
+        [1, 'TS_ERR_INGEST_INVALID_AMOUNT', 'amount: must be a decimal number without an exponent, such as 12.34, got 1e2'],
+        [2, 'TS_ERR_INGEST_NOT_OBJECT', 'an event must be a JSON object, got array'],
+      ]);
+      expect(writer.produced().map((e) => [e.event_id, e.order?.amount_minor])).toEqual([
+        ['e-1', 150],
+        ['e-2', 10_000],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});

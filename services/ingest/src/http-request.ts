@@ -115,10 +115,12 @@ export function parseEventsBody(body: Buffer, maxEvents: number, maxEventDepth: 
   if (parsed.length > maxEvents) {
     return { ok: false, refusal: refuse(413, 'TS_ERR_INGEST_TOO_MANY_EVENTS', `the body holds ${parsed.length} events; at most ${maxEvents} are accepted per request (INGEST_MAX_EVENTS)`) };
   }
-  if (scan.deepMembers.size === 0) return { ok: true, events: parsed };
+  if (scan.deepMembers.size === 0 && scan.numbers.size === 0) return { ok: true, events: parsed };
   const readings = new Map<number, ElementReading>();
+  for (const [index, numbers] of scan.numbers) readings.set(index, { numbers });
   for (const [index, member] of scan.deepMembers) {
-    readings.set(index, { tooDeep: tooDeepProblem(member.depth, maxEventDepth), original: Buffer.from(text.slice(member.start, member.end), 'utf8') });
+    const original = Buffer.from(text.slice(member.start, member.end), 'utf8');
+    readings.set(index, { ...readings.get(index), tooDeep: tooDeepProblem(member.depth, maxEventDepth), original });
   }
   return { ok: true, events: parsed, readings };
 }

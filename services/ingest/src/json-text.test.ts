@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { scanJson, valueDepth } from './json-text';
+import { pathKey, scanJson, valueDepth } from './json-text';
 
 /** The reference: depth and cut computed recursively on the parsed value (fine for small values). */
 const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
@@ -67,6 +67,29 @@ describe('scanJson: nesting depth', () => {
       }),
       { seed: 9, numRuns: 500 },
     );
+  });
+});
+
+describe('scanJson: number tokens as written', () => {
+  it('keeps, by path, the tokens whose JS number prints otherwise, and only those', () => {
+    const scan = scanJson('{"amount":1e2,"n":100,"order":{"amount":12.50,"a\\"b":[1,-0,1E+2]},"s":"1e5"}', 64);
+    expect([...(scan.numbers.get(-1) ?? new Map()).entries()]).toEqual([
+      [pathKey(['amount']), '1e2'],
+      [pathKey(['order', 'amount']), '12.50'],
+      [pathKey(['order', 'a"b', 1]), '-0'],
+      [pathKey(['order', 'a"b', 2]), '1E+2'],
+    ]);
+  });
+
+  it('reports them per member of a top-level array, with paths inside the member', () => {
+    const scan = scanJson('[{"amount":1},{"amount":1e-400},2.0]', 65, { members: true });
+    expect([...scan.numbers.keys()]).toEqual([1, 2]);
+    expect(scan.numbers.get(1)?.get(pathKey(['amount']))).toBe('1e-400');
+    expect(scan.numbers.get(2)?.get(pathKey([]))).toBe('2.0');
+  });
+
+  it('ignores numbers inside a container cut for depth', () => {
+    expect(scanJson('{"a":[[1e2]]}', 2).numbers.size).toBe(0);
   });
 });
 

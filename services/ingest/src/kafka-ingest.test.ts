@@ -198,3 +198,37 @@ describe('RawBatchIngestor with a record nested too deep (issue 9, defect 1)', (
     expect(deadLetters.letters[0]?.error_message).toMatch(/^the event is nested 1501 levels deep; at most 64 are accepted \(INGEST_MAX_EVENT_DEPTH\); currency: /);
   });
 });
+
+describe('RawBatchIngestor with amounts written as JSON numbers (issue 9, defect 3)', () => {
+  /** A raw order whose amount fields are spliced in as written, e.g. `"amount": 1e2`. */
+  const withAmount = (eventId: string, amountJson: string, currency = 'USD'): string =>
+    `{"event_id":"${eventId}","customer_id":"c","type":"order","occurred_at":${NOW - 60_000},"order_id":"o",${amountJson},"currency":"${currency}"}`;
+
+  it.each([
+    ['"amount": 1e2', 'amount: must be a decimal number without an exponent, such as 12.34, got 1e2'],
+    ['"amount": 12.5e-1', 'amount: must be a decimal number without an exponent, such as 12.34, got 12.5e-1'],
+    ['"amount": 1E+2', 'amount: must be a decimal number without an exponent, such as 12.34, got 1E+2'],
+    ['"amount": 1e-400', 'amount: must be a decimal number without an exponent, such as 12.34, got 1e-400'],
+    ['"amount": 1.0000000000000001', 'amount: 1.0000000000000001 has 16 decimal places; USD has 2'],
+    ['"amount_minor": 1e2', 'amount_minor: must be a whole number of minor units without an exponent, got 1e2'],
+    ['"order": {"order_id": "o", "amount": 5e0, "currency": "USD"}', 'order.amount: must be a decimal number without an exponent, such as 12.34, got 5e0'],
+  ])('rejects %s as TS_ERR_INGEST_INVALID_AMOUNT, as written', async (amountJson, message) => {
+    const { ingestor, writer, deadLetters } = setup();
+    await ingestor.handle(batchOf([withAmount('e-x', amountJson)]));
+    expect(writer.produced()).toEqual([]);
+    expect(deadLetters.letters.map((l) => [l.error_code, l.error_message])).toEqual([['TS_ERR_INGEST_INVALID_AMOUNT', message]]);
+  });
+
+  it.each([
+    ['"amount": 12.50', 1250],
+    ['"amount": 12.5', 1250],
+    ['"amount": 100', 10_000],
+    ['"amount": -0', 0],
+    ['"amount_minor": 100.0', 100],
+    ['"amount": "12.50", "junk": 1e5', 1250],
+  ])('accepts %s exactly', async (amountJson, minor) => {
+    const { ingestor, writer } = setup();
+    await ingestor.handle(batchOf([withAmount('e-ok', amountJson)]));
+    expect(writer.produced().map((e) => e.order?.amount_minor)).toEqual([minor]);
+  });
+});

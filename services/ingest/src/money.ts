@@ -31,19 +31,6 @@ export function parseCurrency(value: unknown, field: string): Parsed<Currency> {
   return ok({ code, exponent });
 }
 
-/** A JS number as a plain decimal string, without an exponent: 1e-7 → "0.0000001". */
-export function plainDecimal(n: number): string {
-  const s = String(n);
-  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  if (!m) return s;
-  const [, sign = '', intDigits = '', frac = '', exp = '0'] = m;
-  const digits = intDigits + frac;
-  const point = intDigits.length + Number(exp);
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
 const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
 function checkRange(minor: bigint, negative: boolean, field: string, shown: string, currency: Currency | undefined): Parsed<bigint> {
@@ -60,16 +47,31 @@ function checkRange(minor: bigint, negative: boolean, field: string, shown: stri
 }
 
 /**
- * An amount in major units (a decimal string such as "1299.00" or a JSON number) in minor
- * units of `currency`: exact, never through floating point. Decimal places beyond the
- * currency's exponent are allowed only as trailing zeros. Without a currency (it was
- * unknown) only the form and the sign are checked.
+ * The text of a number amount: as written when the JSON text showed it (`written`: the
+ * token, when JSON.parse lost something, json-text.ts), else as the number prints (an Avro
+ * double). Either way an exponent is refused, so `1e2` is not 100 and `1e-400` not 0.
  */
-export function parseMajorAmount(value: unknown, field: string, currency: Currency | undefined): Parsed<bigint> {
+function numberText(value: number, written: string | undefined): string | undefined {
+  const text = written ?? String(value);
+  return /[eE]/.test(text) ? undefined : text;
+}
+
+/**
+ * An amount in major units (a decimal string such as "1299.00", or a JSON number written
+ * without an exponent) in minor units of `currency`: exact, never through floating point,
+ * read from the token as written when there is one. Decimal places beyond the currency's
+ * exponent are allowed only as trailing zeros. Without a currency (it was unknown) only the
+ * form and the sign are checked.
+ */
+export function parseMajorAmount(value: unknown, field: string, currency: Currency | undefined, written?: string): Parsed<bigint> {
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a finite number, got ${value}` });
-    text = plainDecimal(value);
+    const plain = numberText(value, written);
+    if (plain === undefined) {
+      return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a decimal number without an exponent, such as 12.34, got ${(written ?? String(value)).slice(0, 40)}` });
+    }
+    text = plain;
   } else if (typeof value === 'string') {
     text = value.trim();
   } else {
@@ -98,13 +100,20 @@ export function parseMajorAmount(value: unknown, field: string, currency: Curren
   return checkRange(minor, negative, field, text, currency);
 }
 
-/** An amount already in minor units: a whole JSON number or a string of digits. */
-export function parseMinorAmount(value: unknown, field: string, currency: Currency | undefined): Parsed<bigint> {
+/**
+ * An amount already in minor units: a whole JSON number written without an exponent (a
+ * fraction of zeros, `100.0`, is fine) or a string of digits.
+ */
+export function parseMinorAmount(value: unknown, field: string, currency: Currency | undefined, written?: string): Parsed<bigint> {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || !Number.isInteger(value)) {
-      return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a whole number of minor units, got ${plainDecimal(value)}` });
+    if (!Number.isFinite(value)) return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a whole number of minor units, got ${value}` });
+    const text = numberText(value, written);
+    if (text === undefined) {
+      return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a whole number of minor units without an exponent, got ${(written ?? String(value)).slice(0, 40)}` });
     }
-    return checkRange(BigInt(Math.abs(value)), value < 0, field, plainDecimal(value), currency);
+    const m = /^(-?)(\d+)(?:\.0+)?$/.exec(text);
+    if (!m) return fail({ code: 'TS_ERR_INGEST_INVALID_AMOUNT', field, reason: `must be a whole number of minor units, got ${text.slice(0, 40)}` });
+    return checkRange(BigInt(m[2] ?? '0'), m[1] === '-', field, text, currency);
   }
   if (typeof value === 'string') {
     const text = value.trim();
@@ -122,9 +131,14 @@ export interface MoneyValue {
 
 /**
  * Reads `amount` (major units) or `amount_minor`, and `currency`, from one object (the
- * event itself or its nested detail), collecting every problem. `positive` is for refunds.
+ * event itself or its nested detail), collecting every problem. `positive` is for refunds;
+ * `written` gives a number field's token as written, when the JSON text showed one.
  */
-export function readMoney(src: Readonly<Record<string, unknown>>, prefix: string, options: { positive: boolean }): { value: MoneyValue | undefined; problems: Problem[] } {
+export function readMoney(
+  src: Readonly<Record<string, unknown>>,
+  prefix: string,
+  options: { positive: boolean; written?: (key: string) => string | undefined },
+): { value: MoneyValue | undefined; problems: Problem[] } {
   const problems: Problem[] = [];
   const currency = parseCurrency(src['currency'], `${prefix}currency`);
   if (!currency.ok) problems.push(currency.problem);
@@ -137,9 +151,9 @@ export function readMoney(src: Readonly<Record<string, unknown>>, prefix: string
   if (hasMajor && hasMinor) {
     problems.push({ code: 'TS_ERR_INGEST_INVALID_FIELD', field: `${prefix}amount`, reason: 'give amount (major units) or amount_minor, not both' });
   } else if (hasMajor) {
-    amount = parseMajorAmount(major, `${prefix}amount`, known);
+    amount = parseMajorAmount(major, `${prefix}amount`, known, options.written?.('amount'));
   } else if (hasMinor) {
-    amount = parseMinorAmount(minor, `${prefix}amount_minor`, known);
+    amount = parseMinorAmount(minor, `${prefix}amount_minor`, known, options.written?.('amount_minor'));
   } else {
     problems.push({ code: 'TS_ERR_INGEST_MISSING_FIELD', field: `${prefix}amount`, reason: 'is required (amount in major units, or amount_minor)' });
   }

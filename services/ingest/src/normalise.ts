@@ -14,6 +14,7 @@ import {
   type RefundDetails,
 } from '@tierstream/domain';
 import { checkEventTimeRange, parseEventTime } from './event-time';
+import { pathKey, type NumberTokens } from './json-text';
 import { readMoney } from './money';
 import { isRecord, rejectionOf, typeName, type Problem, type Rejection } from './problems';
 
@@ -146,6 +147,12 @@ function readAttributes(src: Source, problems: Problem[]): Record<string, string
   return Object.fromEntries(entries);
 }
 
+/** A number field's token as written (json-text.ts), for the detail object read under `prefix`. */
+const writtenIn =
+  (numbers: NumberTokens | undefined, prefix: string) =>
+  (key: string): string | undefined =>
+    numbers?.get(pathKey(prefix === '' ? [key] : [prefix.slice(0, -1), key]));
+
 /** The object a type's details are read from: the nested `order: {…}` form, or the event itself (flat form). */
 function detailSource(src: Source, key: string, problems: Problem[]): { src: Source; prefix: string } | undefined {
   const nested = src[key];
@@ -155,21 +162,21 @@ function detailSource(src: Source, key: string, problems: Problem[]): { src: Sou
   return undefined;
 }
 
-function readOrder(src: Source, problems: Problem[]): OrderDetails | null {
+function readOrder(src: Source, problems: Problem[], numbers: NumberTokens | undefined): OrderDetails | null {
   const d = detailSource(src, 'order', problems);
   if (!d) return null;
   const order_id = readId(d.src, 'order_id', `${d.prefix}order_id`, problems);
-  const money = readMoney(d.src, d.prefix, { positive: false });
+  const money = readMoney(d.src, d.prefix, { positive: false, written: writtenIn(numbers, d.prefix) });
   problems.push(...money.problems);
   const item_count = readWholeNumber(d.src, 'item_count', `${d.prefix}item_count`, { min: 1, max: MAX_ITEM_COUNT, fallback: 1 }, problems);
   return order_id !== null && money.value && item_count !== null ? { order_id, ...money.value, item_count } : null;
 }
 
-function readRefund(src: Source, problems: Problem[]): RefundDetails | null {
+function readRefund(src: Source, problems: Problem[], numbers: NumberTokens | undefined): RefundDetails | null {
   const d = detailSource(src, 'refund', problems);
   if (!d) return null;
   const order_id = readId(d.src, 'order_id', `${d.prefix}order_id`, problems);
-  const money = readMoney(d.src, d.prefix, { positive: true });
+  const money = readMoney(d.src, d.prefix, { positive: true, written: writtenIn(numbers, d.prefix) });
   problems.push(...money.problems);
   return order_id !== null && money.value ? { order_id, ...money.value } : null;
 }
@@ -200,8 +207,12 @@ function readFeedback(src: Source, problems: Problem[]): FeedbackDetails | null 
 
 const DETAIL_KEYS: Readonly<Record<string, EventType>> = { order: 'ORDER', refund: 'REFUND', interaction: 'INTERACTION', feedback: 'FEEDBACK' };
 
-/** Validates one upstream event and returns the canonical event, or why it was rejected. */
-export function normaliseEvent(input: unknown, now: number): NormaliseResult {
+/**
+ * Validates one upstream event and returns the canonical event, or why it was rejected.
+ * `numbers`: the event's number tokens as written where JSON.parse lost their form
+ * (json-text.ts), so that amounts are read as written.
+ */
+export function normaliseEvent(input: unknown, now: number, numbers?: NumberTokens): NormaliseResult {
   if (!isRecord(input)) {
     return {
       ok: false,
@@ -218,8 +229,8 @@ export function normaliseEvent(input: unknown, now: number): NormaliseResult {
   const customer_type: CustomerType | null = readEnum(input, 'customer_type', 'customer_type', CUSTOMER_TYPES, false, problems);
   const industry = readText(input, 'industry', 'industry', problems);
 
-  const order = type === 'ORDER' ? readOrder(input, problems) : null;
-  const refund = type === 'REFUND' ? readRefund(input, problems) : null;
+  const order = type === 'ORDER' ? readOrder(input, problems, numbers) : null;
+  const refund = type === 'REFUND' ? readRefund(input, problems, numbers) : null;
   const interaction = type === 'INTERACTION' ? readInteraction(input, problems) : null;
   const feedback = type === 'FEEDBACK' ? readFeedback(input, problems) : null;
   if (type !== null) {

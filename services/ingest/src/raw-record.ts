@@ -47,7 +47,9 @@ export function parseJsonBytes(bytes: Buffer, maxDepth: number = DEFAULT_MAX_EVE
     const reason = tooDeep ? `it is nested ${scan.depth} levels deep (more than ${maxDepth}) and not valid JSON either` : `the record is not valid JSON: ${jsonErrorReason(err)}`;
     return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason } };
   }
-  return { ok: true, payload, format: 'json', ...(tooDeep ? { reading: { tooDeep: tooDeepProblem(scan.depth, maxDepth) } } : {}) };
+  const numbers = scan.numbers.get(-1);
+  if (!tooDeep && !numbers) return { ok: true, payload, format: 'json' };
+  return { ok: true, payload, format: 'json', reading: { ...(numbers ? { numbers } : {}), ...(tooDeep ? { tooDeep: tooDeepProblem(scan.depth, maxDepth) } : {}) } };
 }
 
 const statusOf = (err: unknown): number | undefined => {
