@@ -264,3 +264,22 @@ describe('POST /v1/events with amounts written as JSON numbers (issue 9, defect 
     }
   });
 });
+
+describe('HttpIngestor metrics of a failed request (issue 9, defect 6)', () => {
+  it('counts duplicates only for a request that produced, so a resent request counts them once', async () => {
+    const dedupe = new MapDedupe();
+    const writer = new RecordingWriter();
+    const metrics = testMetrics();
+    const ingestor = new HttpIngestor(
+      { encoder: new JsonEncoder(), dedupe, writer, deadLetters: new RecordingDeadLetters(), metrics, logger: quietLogger() },
+      { eventsTopic: EVENTS, maxBodyBytes: 4096, maxEvents: 10, dedupeHorizonMs: HORIZON, pendingTtlMs: PENDING, clock: () => NOW },
+    );
+    dedupe.markers.set('e-done', 'done:earlier');
+    writer.failNext = new TierstreamError('TS_ERR_INGEST_PRODUCE', 'producing failed', { retriable: true });
+    const body = [event('e-done'), event('e-new')];
+    await expect(ingestor.ingest(body)).rejects.toMatchObject({ code: 'TS_ERR_INGEST_PRODUCE' });
+    expect(await ingestor.ingest(body)).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    const duplicates = (await metrics.duplicates.get()).values.reduce((sum, v) => sum + v.value, 0);
+    expect(duplicates).toBe(1);
+  });
+});

@@ -155,7 +155,6 @@ export class HttpIngestor {
         const { rejection } = item;
         rejected.push({ index, ...(rejection.event_id === null ? {} : { event_id: rejection.event_id }), code: rejection.code, message: rejection.message, retriable: false });
         letters.push(requestLetter(readings.get(index)?.original ?? elementJson(events[index]), rejection, now));
-        metrics.rejected.inc({ source: 'http', reason: rejection.code });
         logger.warn({ event_id: rejection.event_id, customer_id: rejection.customer_id, index, code: rejection.code, reason: rejection.message }, 'event rejected');
       } else if (firstIndex.has(item.event.event_id)) {
         duplicates++;
@@ -179,10 +178,8 @@ export class HttpIngestor {
           message: `event ${item.event.event_id} is being ingested by another request; send it again shortly`,
           retriable: true,
         });
-        metrics.rejected.inc({ source: 'http', reason: 'TS_ERR_INGEST_DUPLICATE_IN_FLIGHT' });
       }
     });
-    metrics.duplicates.inc({ source: 'http' }, duplicates);
     const mineIds = mine.map((m) => m.event.event_id);
 
     try {
@@ -199,7 +196,10 @@ export class HttpIngestor {
       await dedupe.release(mineIds).catch((releaseErr: unknown) => logger.warn({ err: releaseErr }, 'releasing pending claims failed; they expire by themselves'));
       throw err;
     }
+    // Counted once the request produced: a request answered 503 and resent counts once.
     metrics.worker.eventsOut.inc({ topic: this.options.eventsTopic }, mine.length);
+    metrics.duplicates.inc({ source: 'http' }, duplicates);
+    for (const r of rejected) metrics.rejected.inc({ source: 'http', reason: r.code });
     for (const m of mine) logger.debug({ event_id: m.event.event_id, customer_id: m.event.customer_id }, 'event ingested');
     await dedupe.settle(mineIds, doneMarker(token), this.options.dedupeHorizonMs).catch((err: unknown) => {
       // The events are on the topic: the answer stays 202. The pending claims expire after

@@ -232,3 +232,26 @@ describe('RawBatchIngestor with amounts written as JSON numbers (issue 9, defect
     expect(writer.produced().map((e) => e.order?.amount_minor)).toEqual([minor]);
   });
 });
+
+describe('RawBatchIngestor metrics of a retried batch (issue 9, defect 6)', () => {
+  it('counts a duplicate and a rejection once when the batch fails and is fetched again', async () => {
+    const { ingestor, writer, metrics, dedupe } = setup();
+    dedupe.markers.set('e-seen', `${RAW}:0:3`); // claimed by another record earlier
+    const batch = batchOf([order('e-seen'), '{oops', order('e-new')]);
+    writer.failNext = new Error('transaction aborted');
+    await expect(ingestor.handle(batch)).rejects.toThrow('transaction aborted');
+    await ingestor.handle(batch);
+    expect(writer.produced().map((e) => e.event_id)).toEqual(['e-new']);
+    expect(await counterValue(metrics, 'tierstream_ingest_duplicates_total', { source: 'kafka' })).toBe(1);
+    expect(await counterValue(metrics, 'tierstream_ingest_rejected_total', { source: 'kafka', reason: 'TS_ERR_INGEST_NOT_JSON' })).toBe(1);
+  });
+
+  it('counts nothing for a batch whose transaction never commits', async () => {
+    const { ingestor, writer, metrics, dedupe } = setup();
+    dedupe.markers.set('e-seen', `${RAW}:0:3`);
+    writer.failNext = new Error('transaction aborted');
+    await expect(ingestor.handle(batchOf([order('e-seen'), '{oops']))).rejects.toThrow('transaction aborted');
+    expect(await counterValue(metrics, 'tierstream_ingest_duplicates_total', { source: 'kafka' })).toBe(0);
+    expect(await counterValue(metrics, 'tierstream_ingest_rejected_total', { source: 'kafka' })).toBe(0);
+  });
+});

@@ -37,6 +37,12 @@ interface Item {
   readonly checked: Checked;
 }
 
+/** A record dropped as a duplicate: for the metric and the log, once the batch committed. */
+interface Duplicate {
+  readonly ids: Readonly<Record<string, unknown>>;
+  readonly firstSeen: string | null;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -60,19 +66,10 @@ export class RawBatchIngestor {
     const now = this.options.clock();
     const items = await Promise.all(messages.map(async (message): Promise<Item> => ({ message, checked: await this.check(message, now) })));
 
-    const toProduce = await this.dedupe(batch, items.filter((i): i is Item & { checked: { ok: true } } => i.checked.ok));
+    const { toProduce, duplicates } = await this.dedupe(batch, items.filter((i): i is Item & { checked: { ok: true } } => i.checked.ok));
 
-    const letters: DeadLetter[] = [];
-    for (const { message, checked } of items) {
-      if (checked.ok) continue;
-      const { rejection } = checked;
-      letters.push(recordLetter(message, topic, partition, rejection, now));
-      metrics.rejected.inc({ source: 'kafka', reason: rejection.code });
-      logger.warn(
-        { event_id: rejection.event_id, customer_id: rejection.customer_id, topic, partition, offset: message.offset, code: rejection.code, reason: rejection.message },
-        'event rejected',
-      );
-    }
+    const rejected = items.flatMap(({ message, checked }) => (checked.ok ? [] : [{ message, rejection: checked.rejection }]));
+    const letters: DeadLetter[] = rejected.map(({ message, rejection }) => recordLetter(message, topic, partition, rejection, now));
     let letterMessages;
     try {
       letterMessages = await this.deps.deadLetters.encode(letters);
@@ -92,8 +89,19 @@ export class RawBatchIngestor {
       { consumerGroupId: this.options.groupId, topic, partition, offset: String(BigInt(last.offset) + 1n) },
       [{ topic: this.deps.deadLetters.topic, messages: letterMessages }],
     );
+    // Counted and logged once the transaction committed: a batch that fails and is fetched
+    // again would otherwise count its duplicates and rejects twice.
     this.deps.deadLetters.count(letters);
     metrics.worker.eventsOut.inc({ topic: this.options.eventsTopic }, toProduce.length);
+    metrics.duplicates.inc({ source: 'kafka' }, duplicates.length);
+    for (const { message, rejection } of rejected) {
+      metrics.rejected.inc({ source: 'kafka', reason: rejection.code });
+      logger.warn(
+        { event_id: rejection.event_id, customer_id: rejection.customer_id, topic, partition, offset: message.offset, code: rejection.code, reason: rejection.message },
+        'event rejected',
+      );
+    }
+    for (const { ids, firstSeen } of duplicates) logger.debug({ ...ids, first_seen: firstSeen }, 'duplicate event dropped');
     for (const { checked, message } of toProduce) {
       logger.debug({ event_id: checked.event.event_id, customer_id: checked.event.customer_id, topic, partition, offset: message.offset }, 'event ingested');
     }
@@ -107,12 +115,13 @@ export class RawBatchIngestor {
 
   /**
    * Claims the batch's event ids; returns the items to produce (new, or claimed by this very
-   * record in an earlier attempt), in batch order. Ids an HTTP request holds (`pending`) are
-   * claimed again until that request settled or its claim expired.
+   * record in an earlier attempt), in batch order, and the duplicates dropped. Ids an HTTP
+   * request holds (`pending`) are claimed again until that request settled or its claim expired.
    */
-  private async dedupe<T extends Item & { checked: { ok: true } }>(batch: BatchContext, accepted: readonly T[]): Promise<T[]> {
+  private async dedupe<T extends Item & { checked: { ok: true } }>(batch: BatchContext, accepted: readonly T[]): Promise<{ toProduce: T[]; duplicates: Duplicate[] }> {
     const { topic, partition } = batch;
     const keep = new Set<T>();
+    const duplicates: Duplicate[] = [];
     let open = [...accepted];
     const deadline = this.options.clock() + this.options.pendingTtlMs + 1000;
     for (let round = 0; open.length > 0; round++) {
@@ -135,12 +144,11 @@ export class RawBatchIngestor {
         } else if (claim === 'pending') {
           pending.push(item);
         } else {
-          this.deps.metrics.duplicates.inc({ source: 'kafka' });
-          this.deps.logger.debug({ ...ids, first_seen: previous[n] }, 'duplicate event dropped');
+          duplicates.push({ ids, firstSeen: previous[n] ?? null });
         }
       });
       open = pending;
     }
-    return accepted.filter((i) => keep.has(i));
+    return { toProduce: accepted.filter((i) => keep.has(i)), duplicates };
   }
 }
