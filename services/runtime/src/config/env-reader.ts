@@ -106,6 +106,11 @@ export class EnvReader {
     return fallback;
   }
 
+  /** Records a problem only the caller can see, e.g. between two variables' values. */
+  reject(name: string, reason: string): void {
+    this.problems.push({ variable: name, reason });
+  }
+
   /** Throws one ConfigError listing every problem found so far. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigError([...this.problems]);

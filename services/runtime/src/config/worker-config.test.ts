@@ -2,7 +2,7 @@ import { thrownBy } from '../testing/thrown-by';
 import { ConfigError } from '../errors';
 import { ENDPOINT_VARIABLES, endpointsFromEnv } from './endpoints';
 import type { Env } from './env-reader';
-import { DEFAULT_HTTP_PORT, WORKER_ENV_VARIABLES, WORKER_NAMES, workerConfigFromEnv } from './worker-config';
+import { DEFAULT_GROUP_TIMING, DEFAULT_HTTP_PORT, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, WORKER_ENV_VARIABLES, WORKER_NAMES, workerConfigFromEnv } from './worker-config';
 
 const ENDPOINTS_ENV = {
   KAFKA_BROKERS: 'kafka-1:9092,kafka-2:9092',
@@ -39,8 +39,42 @@ describe('workerConfigFromEnv', () => {
       logLevel: 'info',
       kafkaClientId: 'tierstream-scoring',
       namespace: '',
+      consumerGroup: DEFAULT_GROUP_TIMING,
+      redisCommandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     });
     expect(DEFAULT_HTTP_PORT).toBe(8080);
+  });
+
+  it('defaults the group session to the broker minimum, with a heartbeat a sixth of it, and Redis commands to 10 s', () => {
+    // The broker's group.min.session.timeout.ms: a killed member's partitions move on after it.
+    expect(DEFAULT_GROUP_TIMING).toEqual({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 });
+    expect(DEFAULT_REDIS_COMMAND_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it('takes the session timeout, heartbeat interval and Redis command timeout from the environment', () => {
+    const config = workerConfigFromEnv('notifier', { ...ENDPOINTS_ENV, KAFKA_SESSION_TIMEOUT_MS: '45000', KAFKA_HEARTBEAT_INTERVAL_MS: '15000', REDIS_COMMAND_TIMEOUT_MS: '2500' });
+    expect(config.consumerGroup).toEqual({ sessionTimeoutMs: 45_000, heartbeatIntervalMs: 15_000 });
+    expect(config.redisCommandTimeoutMs).toBe(2500);
+  });
+
+  it.each([
+    ['KAFKA_SESSION_TIMEOUT_MS', '5999', 'must be between 6000 and 1800000, got 5999'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '1800001', 'must be between 6000 and 1800000, got 1800001'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '6s', "must be a whole number, got '6s'"],
+    ['KAFKA_HEARTBEAT_INTERVAL_MS', '99', 'must be between 100 and 600000, got 99'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '50', 'must be between 100 and 600000, got 50'],
+  ])('names %s when it is %j', (variable, value, reason) => {
+    expect(configErrorFrom(() => workerConfigFromEnv('ingest', { ...ENDPOINTS_ENV, [variable]: value })).problems).toEqual([{ variable, reason }]);
+  });
+
+  it('refuses a heartbeat interval above a third of the session timeout, naming both values', () => {
+    const err = configErrorFrom(() => workerConfigFromEnv('scoring', { ...ENDPOINTS_ENV, KAFKA_SESSION_TIMEOUT_MS: '9000', KAFKA_HEARTBEAT_INTERVAL_MS: '3001' }));
+    expect(err.problems).toEqual([{ variable: 'KAFKA_HEARTBEAT_INTERVAL_MS', reason: 'must be at most a third of KAFKA_SESSION_TIMEOUT_MS (9000), got 3001' }]);
+    expect(workerConfigFromEnv('scoring', { ...ENDPOINTS_ENV, KAFKA_SESSION_TIMEOUT_MS: '9000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' }).consumerGroup.heartbeatIntervalMs).toBe(3000);
+    // Against the default session (6000 ms) too.
+    expect(configErrorFrom(() => workerConfigFromEnv('scoring', { ...ENDPOINTS_ENV, KAFKA_HEARTBEAT_INTERVAL_MS: '2500' })).problems).toEqual([
+      { variable: 'KAFKA_HEARTBEAT_INTERVAL_MS', reason: 'must be at most a third of KAFKA_SESSION_TIMEOUT_MS (6000), got 2500' },
+    ]);
   });
 
   it('accepts a namespace ending in a dot and names TIERSTREAM_NAMESPACE when it is malformed', () => {

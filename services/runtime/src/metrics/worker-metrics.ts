@@ -8,6 +8,13 @@ export class WorkerMetrics {
   readonly deadLetters: Counter<'reason'>;
   readonly batchDuration: Histogram<'topic'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
+  readonly consumerUp: Gauge<'group'>;
+  /**
+   * Each consumer group's own word on itself, by group id: undefined while it consumes, else
+   * why not (joining, crashed and restarting, stopped). /readyz reads it; consumers write it
+   * through reportConsumer, since every worker hands its consumers these metrics.
+   */
+  private readonly consumers = new Map<string, string | undefined>();
 
   constructor(worker: string) {
     this.registry.setDefaultLabels({ worker });
@@ -24,5 +31,17 @@ export class WorkerMetrics {
       registers,
     });
     this.consumerLag = new Gauge({ name: 'tierstream_consumer_lag', help: 'Offset lag of the last batch per partition', labelNames: ['topic', 'partition'], registers });
+    this.consumerUp = new Gauge({ name: 'tierstream_consumer_up', help: '1 while the consumer group member consumes, 0 while it joins, restarts or stopped', labelNames: ['group'], registers });
+  }
+
+  /** Records whether a consumer consumes (`problem` undefined) or why not. */
+  reportConsumer(groupId: string, problem: string | undefined): void {
+    this.consumers.set(groupId, problem);
+    this.consumerUp.set({ group: groupId }, problem === undefined ? 1 : 0);
+  }
+
+  /** Why consumers do not consume, by group id; empty when all do (or there are none). */
+  consumerProblems(): Record<string, string> {
+    return Object.fromEntries([...this.consumers].flatMap(([group, problem]) => (problem === undefined ? [] : [[group, problem]])));
   }
 }

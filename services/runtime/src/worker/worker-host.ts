@@ -33,24 +33,42 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** The /readyz checks, and a close() for the admin client the Kafka check keeps open. */
+/** The /readyz checks, each named for the part it probes, and a close() for the admin client the Kafka check keeps open. */
 function readinessChecks(ctx: WorkerContext): { checks: Record<string, ReadinessCheck>; close: () => Promise<void> } {
   const admin = ctx.kafka.admin();
-  let adminConnected: Promise<void> | undefined;
-  const checks: Record<string, ReadinessCheck> = {
-    kafka: async () => {
-      adminConnected ??= admin.connect();
-      await adminConnected;
+  let connected: Promise<void> | undefined;
+  // One probe at a time: kafkajs retries a call for long while the broker is gone, and a
+  // probe every few seconds must not pile them up.
+  let probe: Promise<string | undefined> | undefined;
+  const probeKafka = async (): Promise<string | undefined> => {
+    try {
+      connected ??= admin.connect();
+      await connected;
       const { brokers } = await admin.describeCluster();
       return brokers.length > 0 ? undefined : 'no broker in metadata';
-    },
+    } catch (err) {
+      // A failed connect is not kept: the next probe connects again.
+      connected = undefined;
+      throw err;
+    }
+  };
+  const checks: Record<string, ReadinessCheck> = {
+    kafka: () =>
+      (probe ??= probeKafka().finally(() => {
+        probe = undefined;
+      })),
     schemaRegistry: async () => {
       const res = await fetch(`${ctx.config.endpoints.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(1500) });
       return res.ok ? undefined : `GET /subjects answered ${res.status}`;
     },
     redis: async () => ((await ctx.redis.ping()) === 'PONG' ? undefined : 'PING did not answer PONG'),
+    // Joined, not crashed: the dependencies may answer while the group member does not consume.
+    consumer: async () => {
+      const problems = Object.entries(ctx.metrics.consumerProblems());
+      return problems.length === 0 ? undefined : problems.map(([group, problem]) => `${group}: ${problem}`).join('; ');
+    },
   };
-  return { checks, close: async () => (adminConnected ? admin.disconnect() : undefined) };
+  return { checks, close: async () => (connected ? admin.disconnect() : undefined) };
 }
 
 /**
@@ -61,9 +79,9 @@ export async function startWorker(name: WorkerName, env: Env, build: (ctx: Worke
   const config = workerConfigFromEnv(name, env);
   const logger = createLogger({ name: `tierstream-${name}`, level: config.logLevel });
   const metrics = new WorkerMetrics(name);
-  const kafka = createKafka({ clientId: config.kafkaClientId, brokers: config.endpoints.kafkaBrokers, logger });
+  const kafka = createKafka({ clientId: config.kafkaClientId, brokers: config.endpoints.kafkaBrokers, logger, consumerGroup: config.consumerGroup });
   const registry = createSchemaRegistry(config.endpoints.schemaRegistryUrl);
-  const redis = createRedis(config.endpoints.redisUrl, logger);
+  const redis = createRedis(config.endpoints.redisUrl, logger, { commandTimeoutMs: config.redisCommandTimeoutMs });
   const ctx: WorkerContext = { config, logger, metrics, kafka, registry, redis };
   const worker = build(ctx);
   const readiness = readinessChecks(ctx);
@@ -74,19 +92,28 @@ export async function startWorker(name: WorkerName, env: Env, build: (ctx: Worke
     checks: readiness.checks,
     ...(worker.routes ? { routes: worker.routes } : {}),
   });
+  const closeAll = async (): Promise<void> => {
+    ops.drain();
+    await worker.stop();
+    await ops.close();
+    await readiness.close();
+    redis.disconnect();
+  };
   const httpPort = await ops.start();
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (err) {
+    // Leave nothing open behind a failed start (an in-process caller lives on).
+    await closeAll().catch((closeErr: unknown) => logger.warn({ err: closeErr }, `closing after a failed start of ${name} failed`));
+    throw err;
+  }
   logger.info({ httpPort, namespace: config.namespace }, `${name} worker started`);
   let closing: Promise<void> | undefined;
   return {
     httpPort,
     close: () =>
       (closing ??= (async () => {
-        ops.drain();
-        await worker.stop();
-        await ops.close();
-        await readiness.close();
-        redis.disconnect();
+        await closeAll();
         logger.info(`${name} worker stopped`);
       })()),
   };
@@ -95,22 +122,36 @@ export async function startWorker(name: WorkerName, env: Env, build: (ctx: Worke
 /**
  * The whole of a worker's main.ts: start, stop cleanly on SIGTERM/SIGINT (exit 0), and
  * exit 1 with a clear message on a start failure (a config error names each variable).
+ * The signal handlers come first: a signal during start (e.g. while joining the group) stops
+ * the worker as soon as the start settled, and it still exits 0.
  */
 export function runWorkerMain(name: WorkerName, build: (ctx: WorkerContext) => WorkerProcess): void {
+  let running: RunningWorker | undefined;
+  let signalled = false;
+  const shutdown = (worker: RunningWorker): void => {
+    worker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`${name}: shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      process.stderr.write(`${name}: ${signal} received again, still stopping\n`);
+      return;
+    }
+    signalled = true;
+    process.stderr.write(running ? `${name}: ${signal} received, finishing the batch in hand\n` : `${name}: ${signal} received while starting, stopping once the start settled\n`);
+    if (running) shutdown(running);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   startWorker(name, process.env, build).then(
-    (running) => {
-      const shutdown = (signal: string) => {
-        process.stderr.write(`${name}: ${signal} received, finishing the batch in hand\n`);
-        running.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`${name}: shutdown failed: ${String(err)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+    (worker) => {
+      running = worker;
+      if (signalled) shutdown(worker);
     },
     (err: unknown) => {
       process.stderr.write(isTierstreamError(err) ? `${name}: ${err.code}: ${err.message}\n` : `${name}: failed to start: ${(err as Error).stack ?? String(err)}\n`);
