@@ -1,5 +1,5 @@
 import type { TierChanged } from '@tierstream/domain';
-import type { SchemaRegistry } from '@tierstream/runtime';
+import { isRegistryUnavailable, type SchemaRegistry } from '@tierstream/runtime';
 
 export type Decoded = { readonly ok: true; readonly change: TierChanged } | { readonly ok: false; readonly reason: string };
 
@@ -9,10 +9,11 @@ const statusOf = (err: unknown): number | undefined => {
 };
 
 /**
- * Decodes tier-changed records (Confluent wire format, Avro). A record that is not that
- * format, names a schema the registry does not know, or does not decode is a poison
- * record (`ok: false`, for the DLQ); a registry that cannot be reached throws, so the batch
- * is fetched again rather than records dead-lettered for a transient fault.
+ * Decodes tier-changed records (Confluent wire format, Avro). A registry that cannot answer
+ * (down, restarting, overloaded: isRegistryUnavailable) throws, so the batch is fetched again
+ * rather than records dead-lettered for a transient fault. Anything else is an answer about
+ * the record itself, a poison record (`ok: false`, for the DLQ): not that format, a schema id
+ * the registry does not know, a schema that is not usable Avro, bytes that do not decode.
  */
 export class TierChangedDecoder {
   constructor(private readonly registry: SchemaRegistry) {}
@@ -25,12 +26,14 @@ export class TierChangedDecoder {
     try {
       await this.registry.getSchema(schemaId);
     } catch (err) {
+      if (isRegistryUnavailable(err)) throw err;
       if (statusOf(err) === 404) return { ok: false, reason: `schema id ${schemaId} is unknown to the registry` };
-      throw err;
+      return { ok: false, reason: `schema id ${schemaId} is not usable: ${(err as Error).message}` };
     }
     try {
       return { ok: true, change: (await this.registry.decode(value)) as TierChanged };
     } catch (err) {
+      if (isRegistryUnavailable(err)) throw err;
       return { ok: false, reason: `does not decode with schema id ${schemaId}: ${(err as Error).message}` };
     }
   }
