@@ -1,6 +1,9 @@
+import { createSchemaRegistry, registerAvroSchema, valueSubject } from '@tierstream/runtime';
 import type { IngestAnswer } from '@tierstream/ingest';
 import { counterSample, startIngestSuite, type IngestSuite } from '../support/ingest-suite';
-import { uniqueName } from '../support/test-stack';
+import { TcpProxy } from '../support/tcp-proxy';
+import { RawRecordDecoder } from '../../services/ingest/src/raw-record';
+import { testEndpoints, uniqueName } from '../support/test-stack';
 
 /** Issue 9: hostile input on both ingest paths, on the real stack. */
 describe('ingest against hostile input (real stack)', () => {
@@ -86,5 +89,73 @@ describe('ingest against hostile input (real stack)', () => {
       expect(letter.value).toMatchObject({ error_code: 'TS_ERR_INGEST_INVALID_AMOUNT', error_message: message('1e-400'), event_id: id('raw-exp') });
       expect(suite.events.find((e) => e.event_id === id('raw-exp'))).toEqual([]);
     });
+  });
+});
+
+/** Issue 9, outages: the registry goes away from under a running ingest worker (a proxy is cut; the shared registry stays up). */
+describe('ingest while the schema registry is unreachable (real stack)', () => {
+  let suite: IngestSuite;
+  let proxy: TcpProxy;
+  const run = uniqueName('outage');
+  const occurredAt = new Date(Date.now() - 3_600_000).toISOString();
+
+  beforeAll(async () => {
+    const registryUrl = new URL(testEndpoints().schemaRegistryUrl);
+    proxy = new TcpProxy(registryUrl.hostname, Number(registryUrl.port));
+    await proxy.start();
+    suite = await startIngestSuite('ingest-outage', { SCHEMA_REGISTRY_URL: `${registryUrl.protocol}//${proxy.address}${registryUrl.pathname}` });
+  });
+
+  afterAll(async () => {
+    await proxy?.start().catch(() => undefined);
+    await suite?.close();
+    await proxy?.stop();
+  });
+
+  it('retries an Avro record whose schema it cannot fetch instead of dead-lettering it, keeps serving HTTP, and ingests it once the registry is back', async () => {
+    const upstream = {
+      type: 'record',
+      name: 'Visit',
+      namespace: `com.example.${run.replace(/-/g, '_')}`,
+      fields: [
+        { name: 'event_id', type: 'string' },
+        { name: 'customer_id', type: 'string' },
+        { name: 'type', type: 'string' },
+        { name: 'occurred_at', type: 'string' },
+      ],
+    };
+    await proxy.stop();
+    // Registered behind the worker's back: the worker has not cached this schema id.
+    const { id: schemaId } = await registerAvroSchema(suite.registry, valueSubject(suite.topics.raw), JSON.stringify(upstream));
+    const avro = await suite.registry.encode(schemaId, { event_id: `${run}-avro`, customer_id: 'c-avro', type: 'interaction', occurred_at: occurredAt });
+    const avroAt = await suite.produceRaw(avro, 'c-avro', 0);
+    const after = JSON.stringify({ event_id: `${run}-after`, customer_id: 'c-after', type: 'interaction', occurred_at: occurredAt });
+    await suite.produceRaw(after, 'c-after', 0);
+
+    // The schemas of the outputs were fetched at start: the HTTP path does not need the registry.
+    const res = await fetch(`${suite.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ event_id: `${run}-http`, customer_id: 'c-http', type: 'interaction', occurred_at: occurredAt }]),
+    });
+    expect(res.status).toBe(202);
+    await suite.events.waitFor((e) => e.event_id === `${run}-http`, 'the HTTP event during the outage');
+
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(suite.dlq.records.filter((l) => l.value.source_partition === 0)).toEqual([]);
+    expect(suite.events.find((e) => e.event_id === `${run}-avro` || e.event_id === `${run}-after`)).toEqual([]);
+    expect((await fetch(`${suite.baseUrl}/healthz`)).status).toBe(200);
+
+    await proxy.start();
+    await suite.events.waitFor((e) => e.event_id === `${run}-avro`, 'the Avro event after the outage', 90_000);
+    await suite.events.waitFor((e) => e.event_id === `${run}-after`, 'the record behind it', 30_000);
+    expect(suite.events.find((e) => e.event_id === `${run}-avro`)).toHaveLength(1);
+    expect(suite.dlq.records.filter((l) => l.value.source_offset === avroAt.offset && l.value.source_partition === 0)).toEqual([]);
+  });
+
+  it('a decoder whose registry URL has nothing listening throws a retriable error for an Avro record, never a dead letter', async () => {
+    const decoder = new RawRecordDecoder(createSchemaRegistry('http://127.0.0.1:1/apis/ccompat/v7'), 65_536);
+    const record = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.from('x')]);
+    await expect(decoder.decode(record)).rejects.toMatchObject({ code: 'TS_ERR_SCHEMA_REGISTRY', retriable: true });
   });
 });

@@ -1,5 +1,5 @@
 import type { CustomerEvent } from '@tierstream/domain';
-import { AvroCodec, SchemaFiles, TierstreamError, type SchemaRegistry } from '@tierstream/runtime';
+import { AvroCodec, isRegistryUnavailable, isTierstreamError, SchemaFiles, TierstreamError, type SchemaRegistry } from '@tierstream/runtime';
 import type { Problem } from './problems';
 
 export type Encoded = { readonly ok: true; readonly value: Buffer } | { readonly ok: false; readonly problem: Problem };
@@ -37,7 +37,12 @@ export class CanonicalEncoder {
         const where = Array.isArray(paths) ? ` at ${paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')}` : '';
         return { ok: false, problem: { code: 'TS_ERR_INGEST_INVALID_FIELD', field: '', reason: `the normalised event does not fit schemas/customer-event.avsc${where}` } };
       }
-      throw new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `encoding for ${this.topic} failed: ${(err as Error).message}`, { cause: err, retriable: true });
+      // Never a rejection of the event: the batch or the request is tried again (503 over HTTP).
+      const cause: unknown = isTierstreamError(err) && err.cause !== undefined ? err.cause : err;
+      const message = isRegistryUnavailable(cause)
+        ? `the schema registry cannot be reached to encode for ${this.topic}: ${(cause as Error).message}`
+        : `encoding for ${this.topic} failed: ${(err as Error).message}`;
+      throw new TierstreamError('TS_ERR_SCHEMA_REGISTRY', message, { cause: err, retriable: true });
     }
   }
 }

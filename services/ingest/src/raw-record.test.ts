@@ -94,3 +94,34 @@ describe('a raw JSON record nested too deep (issue 9, defect 1)', () => {
     });
   });
 });
+
+describe('RawRecordDecoder when the registry is unavailable (issue 9, outages)', () => {
+  /** The client's report of a refused connection: a ResponseError with status 400 and the socket error. */
+  const refused = () => Object.assign(new Error('Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:1'), { name: 'ResponseError', status: 400 });
+  const unavailable = () => Object.assign(new Error('Confluent_Schema_Registry - Error, status 503: Service Unavailable'), { name: 'ResponseError', status: 503 });
+
+  /** Knows schema id 7, then fails to decode with `failure` (a registry call the cache did not spare). */
+  const decodingFails = (failure: Error): SchemaLookup => ({
+    getSchema: async () => ({}),
+    decode: async () => Promise.reject(failure),
+  });
+
+  it.each([
+    ['a refused connection', refused],
+    ['a 503', unavailable],
+  ])('throws a retriable TS_ERR_SCHEMA_REGISTRY, never a dead letter, when decoding meets %s', async (_what, failure) => {
+    const attempt = new RawRecordDecoder(decodingFails(failure()), 64).decode(avro(7, [1]));
+    await expect(attempt).rejects.toMatchObject({ code: 'TS_ERR_SCHEMA_REGISTRY', retriable: true });
+  });
+
+  it('throws a retriable error when the schema lookup meets a refused connection (the client reports it as a 400)', async () => {
+    await expect(new RawRecordDecoder(new FakeRegistry(refused()), 64).decode(avro(7, [1]))).rejects.toMatchObject({ code: 'TS_ERR_SCHEMA_REGISTRY', retriable: true });
+  });
+
+  it('still dead-letters bytes that do not decode with a schema the registry gave', async () => {
+    await expect(new RawRecordDecoder(decodingFails(new Error('truncated buffer')), 64).decode(avro(7, [1]))).resolves.toMatchObject({
+      ok: false,
+      problem: { code: 'TS_ERR_INGEST_AVRO_DECODE' },
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { TierstreamError } from '@tierstream/runtime';
+import { isRegistryUnavailable, TierstreamError } from '@tierstream/runtime';
 import { tooDeepProblem, type EventReading } from './check-event';
 import { scanJson, valueDepth } from './json-text';
 import type { Problem } from './problems';
@@ -87,22 +87,28 @@ export class RawRecordDecoder {
     const avroProblem = (reason: string): Decoded => ({ ok: false, problem: { code: 'TS_ERR_INGEST_AVRO_DECODE', field: '', reason } });
     if (value.length < 5) return avroProblem(`the record starts with the Avro magic byte 0 but has ${value.length} bytes, fewer than the 5-byte header`);
     const schemaId = value.readInt32BE(1);
-    try {
-      await this.registry.getSchema(schemaId);
-    } catch (err) {
-      if (statusOf(err) === 404) return avroProblem(`schema id ${schemaId} is not known to the registry`);
-      throw new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `looking up schema id ${schemaId} failed: ${(err as Error).message}`, {
+    const unreachable = (err: unknown, what: string): TierstreamError =>
+      new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `${what} schema id ${schemaId} failed: ${(err as Error).message}`, {
         cause: err,
         retriable: true,
         context: { schemaId, status: statusOf(err) },
       });
+    try {
+      await this.registry.getSchema(schemaId);
+    } catch (err) {
+      // Only the registry's own "not found" condemns the record: anything else (unreachable,
+      // 5xx, refused credentials) is retried, never dead-lettered.
+      if (statusOf(err) === 404) return avroProblem(`schema id ${schemaId} is not known to the registry`);
+      throw unreachable(err, 'looking up');
     }
     let payload: unknown;
     try {
-      // The schema is cached now: what fails here is the record's bytes (a recursive schema
-      // nested beyond the stack included).
+      // The schema is cached now, so this fails on the record's bytes (a recursive schema
+      // nested beyond the stack included), unless the client still needed the registry
+      // (a referenced schema): that is retried.
       payload = await this.registry.decode(value);
     } catch (err) {
+      if (isRegistryUnavailable(err)) throw unreachable(err, 'decoding with');
       return avroProblem(`the record does not decode with schema id ${schemaId}: ${(err as Error).message}`);
     }
     const depth = valueDepth(payload, this.maxDepth);
