@@ -30,7 +30,8 @@ export async function startIngestSuite(prefix: string, extraEnv: Record<string, 
   const worker = await startWorker('ingest', env, (ctx) => new IngestWorker(ctx, ingestConfigFromEnv(env, ctx.config.namespace)));
   const kafka = createKafka({ clientId: uniqueName(prefix), brokers: endpoints.kafkaBrokers, logger: quietLogger() });
   const registry = createSchemaRegistry(endpoints.schemaRegistryUrl);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a retried send never writes a record twice, so tests can count by offset.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const events = new TopicCollector<CustomerEvent>(kafka, topics.events, registry);
   const dlq = new TopicCollector<DeadLetter>(kafka, topics.eventsDlq, registry);
