@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import Redis from 'ioredis';
 import type { CustomerEvent, TierChanged } from '@tierstream/domain';
@@ -8,6 +5,7 @@ import { AvroCodec, CustomerStore, createSchemaRegistry, RedisKeys, SchemaFiles,
 import { scoringSettingsFromEnv } from '../../services/scoring/src/scoring-settings';
 import { ScoringWorker } from '../../services/scoring/src/scoring-worker';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
+import { replayPolicyFile } from '../support/policies';
 import { readUntilIdle, testKafka, waitFor } from '../support/test-stack';
 
 const DAY = 86_400_000;
@@ -28,18 +26,6 @@ const order = (id: string, customer: string, day: number): CustomerEvent => ({
   feedback: null,
   attributes: {},
 });
-
-// The default policy with its wall-clock tick off, as docs/scoring.md advises for a replay:
-// nothing but the partition's own records moves its watermark.
-function replayPolicyFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierstream-policy-'));
-  const file = path.join(dir, 'replay.yaml');
-  const source = fs.readFileSync(path.resolve(__dirname, '..', '..', 'policies', 'default.yaml'), 'utf8');
-  const replay = source.replace(/wall_clock_tick: \{[^}]*\}/, 'wall_clock_tick: off');
-  if (replay === source) throw new Error('policies/default.yaml has no wall_clock_tick to turn off');
-  fs.writeFileSync(file, replay);
-  return file;
-}
 
 describe('scoring sweeps a customer whose due time the same batch creates and passes', () => {
   let ns: string;

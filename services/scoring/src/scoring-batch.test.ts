@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CustomerEvent } from '@tierstream/domain';
 import { loadPolicyFile, type CustomerRecord, type LoadedCustomer } from '@tierstream/runtime';
-import { advanceWatermark, planBatch, scoringInputOf, type ScoringInput } from './scoring-batch';
+import { advanceWatermark, planBatch, planBatchSteps, scoringInputOf, type PlanStep, type ScoringInput } from './scoring-batch';
 
 const policy = loadPolicyFile(path.resolve(__dirname, '..', '..', '..', 'policies', 'default.yaml'));
 const DAY = 86_400_000;
@@ -223,5 +223,52 @@ describe('planBatch: a customer whose due time the same batch creates and passes
   it('leaves the customer alone with the sweep off', () => {
     const plan = planBatch(0, 0, 31, batch, [fresh('n'), fresh('z')], policy, 0, { ...time(0), sweepTouched: false });
     expect(lifecycleOf(plan, 'n').map((t) => t.to_tier)).toEqual(['new']);
+  });
+});
+
+describe('planBatchSteps: a sweep bounded by its driver', () => {
+  const T = (day: number) => Date.UTC(2026, 0, 1) + day * DAY;
+  // Four customers, each with one order on day 1, stored as a first batch left them.
+  const ids = ['d1', 'd2', 'd3', 'd4'];
+  const first = planBatch(0, 0, 3, ids.map((id, i) => ({ offset: i, event: order(id, 1, 60_000) })), ids.map(fresh), policy, 0);
+  const storedNow = () => first.writes.map((w) => stored(w.customerId, w.newFence, w.record));
+  const time = (sweep: string[], resweep: string[] = []) => ({ watermarkBefore: T(1), allowedLatenessMs: 7 * DAY, sweep: new Set(sweep), resweep: new Set(resweep), sweepTouched: true });
+  // A tick 400 days later: everyone is due.
+  const tick: ScoringInput[] = [{ offset: 4, tick: T(401) }];
+  /** Steps the plan, answering `stopAt(n)` to the n-th 'may-sweep'. */
+  const drive = (steps: Generator<PlanStep, ReturnType<typeof planBatch>, boolean | undefined>, stopAt: (n: number) => boolean) => {
+    let asked = 0;
+    let reply = false;
+    for (;;) {
+      const next = steps.next(reply);
+      if (next.done) return { plan: next.value, asked };
+      reply = next.value === 'may-sweep' ? stopAt(++asked) : false;
+    }
+  };
+
+  it('sweeps every due customer when the driver never stops it, as planBatch does', () => {
+    const { plan, asked } = drive(planBatchSteps(0, 4, 4, tick, storedNow(), policy, 0, time(ids)), () => false);
+    expect(asked).toBe(3); // before each due customer but the first
+    expect(plan.swept).toEqual(ids);
+    expect(plan.deferred).toBe(0);
+    expect(plan.emit.map((t) => t.transition_id)).toEqual(planBatch(0, 4, 4, tick, storedNow(), policy, 0, time(ids)).emit.map((t) => t.transition_id));
+  });
+
+  it('leaves the rest of the due customers to a later batch when told to stop, unwritten', () => {
+    const { plan } = drive(planBatchSteps(0, 4, 4, tick, storedNow(), policy, 0, time(ids)), (n) => n === 1);
+    expect(plan.swept).toEqual(['d1']);
+    expect(plan.deferred).toBe(3);
+    expect(plan.writes.map((w) => w.customerId)).toEqual(['d1']);
+    expect([...plan.due.keys()]).toEqual(['d1']);
+  });
+
+  it('always re-sweeps the customers an earlier attempt swept, and never defers a customer with records', () => {
+    const withEvent: ScoringInput[] = [...tick, { offset: 5, event: order('d4', 401, 1_000) }];
+    const { plan } = drive(planBatchSteps(0, 4, 5, withEvent, storedNow(), policy, 0, time(['d1', 'd2', 'd3'], ['d3'])), () => true);
+    // d3 (an earlier attempt's) and d4 (its own event, which catches it up) come first; of the
+    // due ones only the first is taken.
+    expect(plan.swept.sort()).toEqual(['d1', 'd3']);
+    expect(plan.writes.find((w) => w.customerId === 'd4')?.newFence).toBe('0:5');
+    expect(plan.deferred).toBe(1);
   });
 });

@@ -60,8 +60,16 @@ export interface BatchTime {
   readonly watermarkBefore: number;
   /** Events older than the running watermark minus this are late: dead-lettered. */
   readonly allowedLatenessMs: number;
-  /** Customers to re-evaluate at the batch's watermark (due, or swept by an earlier attempt). */
+  /**
+   * Customers due at or before the watermark, earliest first: re-evaluated there, as many as
+   * the driver lets the batch take time for (see PlanStep).
+   */
   readonly sweep: ReadonlySet<string>;
+  /**
+   * Customers an earlier attempt of this batch re-evaluated: re-evaluated again, always, so a
+   * replay loads them and re-emits their pending transitions whatever the driver says.
+   */
+  readonly resweep?: ReadonlySet<string>;
   /**
    * Also re-evaluate at the watermark any customer of the batch whose next due time, once its
    * records are applied, is at or before the watermark: the due index read before the batch
@@ -84,7 +92,18 @@ export interface BatchPlan {
   readonly swept: string[];
   /** Every customer touched → its next due time (undefined: nothing due without events). */
   readonly due: Map<string, number | undefined>;
+  /** Due customers left for a later batch because the driver stopped the sweep (still due in the index). */
+  readonly deferred: number;
 }
+
+/**
+ * What the planner yields between two units of work (an event applied, a customer
+ * re-evaluated), so a driver can give the event loop a turn: `'may-sweep'` before each due
+ * customer the batch need not re-evaluate (not the first: a sweep always progresses), to
+ * which the driver answers true to leave it and the rest to a later batch; `'step'` after
+ * any other unit, whose answer is ignored.
+ */
+export type PlanStep = 'step' | 'may-sweep';
 
 /**
  * The partition's watermark after `inputs` (in offset order), and which of them are late:
@@ -130,9 +149,22 @@ function parseFence(fence: string): { partition: number; offset: number } | unde
  * transitions still pending from an earlier attempt whose offsets lie in this batch are
  * emitted again, with the same ids. Pending ones below the batch's first offset were
  * committed to Kafka already and are dropped. Re-evaluations are pending at the batch's
- * last offset.
+ * last offset. Runs planBatchSteps to its end, sweeping every due customer.
  */
-export function planBatch(
+export function planBatch(...args: Parameters<typeof planBatchSteps>): BatchPlan {
+  const steps = planBatchSteps(...args);
+  for (;;) {
+    const next = steps.next(false);
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * planBatch as a generator, one unit of work per step (see PlanStep), so a caller can keep
+ * its event loop responsive and bound the batch's sweep by time. Customers with records, or
+ * re-evaluated by an earlier attempt, come first; then the due ones, earliest first.
+ */
+export function* planBatchSteps(
   partition: number,
   firstOffset: number,
   lastOffset: number,
@@ -141,7 +173,7 @@ export function planBatch(
   policy: Policy,
   now: number,
   time: BatchTime = { watermarkBefore: 0, allowedLatenessMs: Number.MAX_SAFE_INTEGER, sweep: new Set(), sweepTouched: false },
-): BatchPlan {
+): Generator<PlanStep, BatchPlan, boolean | undefined> {
   const { watermark, late } = advanceWatermark(time.watermarkBefore, inputs, time.allowedLatenessMs);
   const byCustomer = new Map<string, ScoringInput[]>();
   for (const input of inputs) {
@@ -172,7 +204,15 @@ export function planBatch(
     }
   };
 
-  for (const current of loaded) {
+  const needed = (c: LoadedCustomer): boolean => byCustomer.has(c.customerId) || (time.resweep?.has(c.customerId) ?? false) || !time.sweep.has(c.customerId);
+  const optional = loaded.filter((c) => !needed(c));
+  let deferred = 0;
+  let optionalSwept = 0;
+  for (const current of [...loaded.filter(needed), ...optional]) {
+    if (!needed(current) && optionalSwept++ > 0 && (yield 'may-sweep') === true) {
+      deferred = optional.length - optionalSwept + 1;
+      break;
+    }
     const events = (byCustomer.get(current.customerId) ?? []).sort((a, b) => a.offset - b.offset);
     const fence = parseFence(current.fence);
     let state = current.record?.state ?? newCustomerState(current.customerId);
@@ -210,8 +250,9 @@ export function planBatch(
       const fresh = applied.map((event) => ({ partition, offset: input.offset, event }));
       pending.push(...fresh);
       emitted.push(...fresh);
+      yield 'step';
     }
-    const inSweep = time.sweep.has(current.customerId);
+    const inSweep = time.sweep.has(current.customerId) || (time.resweep?.has(current.customerId) ?? false);
     let nextDue = changed && !inSweep ? nextDueTime(state, policy, { scope: 'decisions' }) : undefined;
     if (inSweep || (time.sweepTouched && nextDue !== undefined && nextDue <= watermark)) {
       const result = reevaluateInPlace(state, policy, watermark, now);
@@ -222,6 +263,7 @@ export function planBatch(
       pending.push(...fresh);
       emitted.push(...fresh);
       nextDue = nextDueTime(state, policy, { scope: 'decisions' });
+      yield 'step';
     }
     if (!changed) continue;
     due.set(current.customerId, nextDue);
@@ -234,5 +276,5 @@ export function planBatch(
     });
   }
   emitted.sort((a, b) => a.offset - b.offset);
-  return { writes, emit: emitted.map((p) => p.event), rejected, skipped, watermark, swept, due };
+  return { writes, emit: emitted.map((p) => p.event), rejected, skipped, watermark, swept, due, deferred };
 }

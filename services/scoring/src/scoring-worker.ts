@@ -15,7 +15,12 @@ import {
   type WorkerProcess,
 } from '@tierstream/runtime';
 import { IdleTicker } from './idle-ticker';
-import { advanceWatermark, customerOf, planBatch, scoringInputOf, type ScoringInput } from './scoring-batch';
+import { LoopPacer } from './loop-pacer';
+import { advanceWatermark, customerOf, planBatchSteps, scoringInputOf, type ScoringInput } from './scoring-batch';
+
+/** Longest run of synchronous batch work before the event loop gets a turn: /healthz answers within a few of these. */
+const SLICE_MS = 10;
+const DEFAULT_BATCH_TIME_MS = 2000;
 
 export interface ScoringSettings {
   readonly policy: Policy;
@@ -29,6 +34,12 @@ export interface ScoringSettings {
   readonly fetchMaxBytes?: number;
   /** At most this many due customers are re-evaluated per batch; the rest in later ones, which a clock tick brings at once. */
   readonly sweepLimit: number;
+  /**
+   * A batch stops sweeping due customers once it has run this long (default 2000 ms); the rest
+   * go to the next batches, which a clock tick brings at once. Bounds a batch's sweep, hence
+   * its shutdown and rebalance latency, whatever the due customers' backlog of due times.
+   */
+  readonly batchTimeMs?: number;
   /** The wall-clock tick for idle partitions (the policy's `clock.wall_clock_tick`); undefined: off. */
   readonly tick: { readonly everyMs: number; readonly idleAfterMs: number } | undefined;
 }
@@ -147,8 +158,14 @@ export class ScoringWorker implements WorkerProcess {
     this.ctx.logger.debug({ partition, time }, 'clock tick written');
   }
 
+  /**
+   * One batch, one straight path: decode, load, plan (pure), commit state, send in a
+   * transaction. The pacer gives the event loop a turn between records, customers and encodes,
+   * and heartbeats the group, so a long catch-up neither stalls /healthz nor loses the group.
+   */
   private async handle(batch: BatchContext): Promise<void> {
     const { partition } = batch;
+    const pacer = new LoopPacer({ sliceMs: SLICE_MS, heartbeat: () => batch.heartbeat() });
     const inputs: ScoringInput[] = [];
     const letters: DeadLetter[] = [];
     for (const m of batch.messages) {
@@ -162,39 +179,44 @@ export class ScoringWorker implements WorkerProcess {
       }
       if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
       else inputs.push(input);
+      await pacer.pace();
     }
     if (inputs.some((i) => !('tick' in i)) || letters.length > 0) this.ticker?.noteRecords(partition);
     const firstOffset = Number(batch.messages[0]?.offset ?? 0);
     const lastOffset = Number(batch.messages[batch.messages.length - 1]?.offset ?? 0);
-    const { allowedLatenessMs, sweepLimit } = this.settings;
+    const { allowedLatenessMs, sweepLimit, batchTimeMs = DEFAULT_BATCH_TIME_MS } = this.settings;
     const reading = await this.clock.read(partition, firstOffset);
     const { watermark } = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
     const dueNow = this.settings.sweep ? await this.clock.due(partition, watermark, sweepLimit) : [];
-    const sweep = new Set([...dueNow, ...(this.settings.sweep ? reading.sweptBefore : [])]);
-    const customers = [...new Set([...inputs.flatMap((i) => customerOf(i) ?? []), ...sweep])];
-    const loaded = await this.store.load(customers);
-    const plan = planBatch(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now(), {
+    const resweep = new Set(this.settings.sweep ? reading.sweptBefore : []);
+    const customers = [...new Set([...inputs.flatMap((i) => customerOf(i) ?? []), ...resweep, ...dueNow])];
+    const pace = () => pacer.pace();
+    const loaded = await this.store.load(customers, pace);
+    const steps = planBatchSteps(partition, firstOffset, lastOffset, inputs, loaded, this.settings.policy, Date.now(), {
       watermarkBefore: reading.watermarkBefore,
       allowedLatenessMs,
-      sweep,
+      sweep: new Set(dueNow),
+      resweep,
       sweepTouched: this.settings.sweep,
     });
+    const plan = await pacer.drive(steps, (step) => step === 'may-sweep' && pacer.elapsedMs() >= batchTimeMs);
     await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
-    await this.store.commit(plan.writes);
+    await this.store.commit(plan.writes, pace);
     for (const r of plan.rejected) {
       const input = inputs.find((i) => i.offset === r.offset);
       const raw = batch.messages.find((m) => Number(m.offset) === r.offset);
       const eventId = input && 'event' in input ? input.event.event_id : input && 'override' in input ? input.override.command_id : null;
       letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
     }
+    // Encoded before the transaction opens, so it stays short.
+    const transitionMessages = await pacer.map(plan.emit, async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } }));
+    const letterMessages = await pacer.map(letters, async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } }));
     const producer = await this.producerFor(partition);
     const tx = await producer.transaction();
     try {
       // In chunks: a sweep's transitions all go to one partition, and one record batch over
       // the broker's message.max.bytes would be refused whole, batch after batch.
-      const transitionMessages = await Promise.all(plan.emit.map(async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } })));
       for (const messages of chunkMessages(transitionMessages)) await tx.send({ topic: this.topics.tierChanged, acks: -1, messages });
-      const letterMessages = await Promise.all(letters.map(async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } })));
       for (const messages of chunkMessages(letterMessages)) await tx.send({ topic: this.topics.eventsDlq, acks: -1, messages });
       await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
       await tx.commit();
@@ -205,12 +227,24 @@ export class ScoringWorker implements WorkerProcess {
       });
       throw err;
     }
-    // More customers are due than one batch sweeps: a tick at the same watermark brings the next batch at once.
-    if (dueNow.length >= sweepLimit) await this.sendTick(partition, plan.watermark);
+    // More customers are due than this batch swept (the limit, or its time): a tick at the same
+    // watermark brings the next batch at once.
+    if (dueNow.length >= sweepLimit || plan.deferred > 0) await this.sendTick(partition, plan.watermark);
     this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
     for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
     this.ctx.logger.debug(
-      { partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept.length, transitions: plan.emit.length, skipped: plan.skipped, dead: letters.length },
+      {
+        partition,
+        firstOffset,
+        lastOffset,
+        watermark: plan.watermark,
+        swept: plan.swept.length,
+        deferred: plan.deferred,
+        transitions: plan.emit.length,
+        skipped: plan.skipped,
+        dead: letters.length,
+        ms: Math.round(pacer.elapsedMs()),
+      },
       'batch scored',
     );
   }

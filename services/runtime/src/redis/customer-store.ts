@@ -48,8 +48,21 @@ export interface CustomerWrite {
 const SCRIPT_VERSION = '1';
 
 /**
- * The only reader and writer of customer state in Redis: one pipelined round trip loads
- * a batch's customers, one commits them (Lua compare-and-set on the fence).
+ * Gives the caller's event loop a turn between two chunks of a large load or commit: parsing
+ * or serialising thousands of records at once would hold it for hundreds of milliseconds.
+ */
+export type Pace = () => Promise<void>;
+
+/** Customers per pipeline: the pipelines of one call are sent back to back, so latency stays one round trip. */
+const CHUNK = 250;
+
+type Replies = { results: [Error | null, unknown][] } | { err: Error };
+
+const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/**
+ * The only reader and writer of customer state in Redis: pipelined round trips load a
+ * batch's customers and commit them (Lua compare-and-set on the fence).
  */
 export class CustomerStore {
   private readonly keys: RedisKeys;
@@ -62,33 +75,55 @@ export class CustomerStore {
     defineLuaScripts(redis, SCRIPT_VERSION);
   }
 
-  async load(customerIds: readonly string[]): Promise<LoadedCustomer[]> {
+  /** Sends one pipeline per chunk, back to back (pacing between them); every reply settles, none is left unhandled. */
+  private async send<T>(chunks: readonly T[][], add: (pipeline: ReturnType<Redis['pipeline']>, item: T) => void, pace?: Pace): Promise<Replies[]> {
+    const replies: Promise<Replies>[] = [];
+    for (const chunk of chunks) {
+      const pipeline = this.redis.pipeline();
+      for (const item of chunk) add(pipeline, item);
+      replies.push(pipeline.exec().then((results) => ({ results: results ?? [] }), (err: unknown) => ({ err: err as Error })));
+      if (pace) await pace();
+    }
+    return Promise.all(replies);
+  }
+
+  async load(customerIds: readonly string[], pace?: Pace): Promise<LoadedCustomer[]> {
     if (customerIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of customerIds) pipeline.hmget(this.keys.customerState(id), 'fence', 'record');
-    const results = (await pipeline.exec()) ?? [];
-    return customerIds.map((customerId, i) => {
-      const [err, value] = results[i] ?? [new Error('no reply'), null];
-      if (err) throw new TierstreamError('TS_ERR_REDIS', `loading ${customerId}: ${err.message}`, { cause: err, retriable: true });
-      const [fence, record] = value as [string | null, string | null];
-      return { customerId, fence: fence ?? '', record: record ? (JSON.parse(record) as CustomerRecord) : undefined };
-    });
+    const chunks = chunksOf(customerIds);
+    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmget(this.keys.customerState(id), 'fence', 'record'), pace);
+    const loaded: LoadedCustomer[] = [];
+    for (const [c, chunk] of chunks.entries()) {
+      const reply = replies[c] ?? { err: new Error('no reply') };
+      for (const [i, customerId] of chunk.entries()) {
+        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
+        if (err) throw new TierstreamError('TS_ERR_REDIS', `loading ${customerId}: ${err.message}`, { cause: err, retriable: true });
+        const [fence, record] = value as [string | null, string | null];
+        loaded.push({ customerId, fence: fence ?? '', record: record ? (JSON.parse(record) as CustomerRecord) : undefined });
+      }
+      if (pace) await pace();
+    }
+    return loaded;
   }
 
   /** Writes every record or throws; a fence conflict is retriable (the batch is replayed). */
-  async commit(writes: readonly CustomerWrite[]): Promise<void> {
+  async commit(writes: readonly CustomerWrite[], pace?: Pace): Promise<void> {
     if (writes.length === 0) return;
-    const pipeline = this.redis.pipeline();
     const command = `commitCustomer_${SCRIPT_VERSION}`;
-    for (const w of writes) {
-      (pipeline as unknown as Record<string, (...args: string[]) => unknown>)[command]?.(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, JSON.stringify(w.record));
-    }
-    const results = (await pipeline.exec()) ?? [];
+    const chunks = chunksOf(writes);
+    const replies = await this.send(
+      chunks,
+      (pipeline, w) => (pipeline as unknown as Record<string, (...args: string[]) => unknown>)[command]?.(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, JSON.stringify(w.record)),
+      pace,
+    );
     const conflicts: string[] = [];
-    results.forEach(([err, value], i) => {
-      if (err) throw new TierstreamError('TS_ERR_REDIS', `committing ${writes[i]?.customerId}: ${err.message}`, { cause: err, retriable: true });
-      if (value === -1) conflicts.push(writes[i]?.customerId ?? '?');
-    });
+    for (const [c, chunk] of chunks.entries()) {
+      const reply = replies[c] ?? { err: new Error('no reply') };
+      for (const [i, w] of chunk.entries()) {
+        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
+        if (err) throw new TierstreamError('TS_ERR_REDIS', `committing ${w.customerId}: ${err.message}`, { cause: err, retriable: true });
+        if (value === -1) conflicts.push(w.customerId);
+      }
+    }
     if (conflicts.length > 0) {
       throw new TierstreamError('TS_ERR_FENCE_CONFLICT', `customer state changed under us (another worker wrote it): ${conflicts.slice(0, 5).join(', ')}`, {
         retriable: true,
