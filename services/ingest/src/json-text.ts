@@ -59,10 +59,10 @@ const isNumberChar = (c: number): boolean => (c >= 0x30 && c <= 0x39) || c === 0
 
 /** The index just past the string token that starts at `start` (the text's end when it is unterminated). */
 function stringEnd(text: string, start: number): number {
-  for (let j = start + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j + 1;
+  for (let j = text.indexOf('"', start + 1); j !== -1; j = text.indexOf('"', j + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return j + 1;
   }
   return text.length;
 }
@@ -94,7 +94,8 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
   let memberStart = -1;
   let memberMax = 0;
   let memberCut = false;
-  const inMembers = (): boolean => options.members === true && frames.length > 0 && frames[0]?.array === true;
+  // Inside the top-level array of a text read by members (kept in step with frames[0]).
+  let inMembers = false;
 
   const closeMember = (end: number): void => {
     const top = frames[0];
@@ -112,7 +113,7 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
     if (String(Number(token)) === token) return;
     const path: (string | number)[] = frames.map((f) => (f.array ? f.index : keyOf(text, f)));
     let member = -1;
-    if (inMembers()) member = Number(path.shift());
+    if (inMembers) member = Number(path.shift());
     let map = numbers.get(member);
     if (!map) numbers.set(member, (map = new Map()));
     map.set(pathKey(path), token);
@@ -121,7 +122,7 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) continue;
-    if (inMembers() && depth === 1 && memberStart < 0 && c !== COMMA && c !== CLOSE_ARRAY) memberStart = i;
+    if (inMembers && depth === 1 && memberStart < 0 && c !== COMMA && c !== CLOSE_ARRAY) memberStart = i;
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       const frame = frames[frames.length - 1];
@@ -141,6 +142,7 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
         memberCut = true;
         continue;
       }
+      if (frames.length === 0) inMembers = options.members === true && c === OPEN_ARRAY;
       frames.push({ array: c === OPEN_ARRAY, index: 0, keyStart: 0, keyEnd: 0, expectKey: c === OPEN_OBJECT });
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
       if (depth > 0) depth--;
@@ -152,13 +154,16 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
         }
         continue;
       }
-      if (frames.length === 1 && inMembers()) closeMember(i);
+      if (frames.length === 1 && inMembers) {
+        closeMember(i);
+        inMembers = false;
+      }
       frames.pop();
     } else if (cutStart >= 0) {
       continue;
     } else if (c === COMMA) {
       const frame = frames[frames.length - 1];
-      if (frames.length === 1 && inMembers()) closeMember(i);
+      if (frames.length === 1 && inMembers) closeMember(i);
       if (frame?.array) frame.index++;
       else if (frame) frame.expectKey = true;
     } else if (c === COLON) {
