@@ -48,3 +48,49 @@ describe('BatchConsumer', () => {
     }
   });
 });
+
+describe('BatchConsumer membership', () => {
+  const kafka = testKafka();
+
+  it('rejoins its group while batches keep failing after it lost its membership (its event loop was held past the session)', async () => {
+    const topic = uniqueName('expelled');
+    await createTestTopic(kafka, topic, 1);
+    const admin = kafka.admin();
+    await admin.connect();
+    const groupId = uniqueName('expelled');
+    const member = async () => (await admin.describeGroups([groupId])).groups[0]?.members[0]?.memberId;
+    let attempts = 0;
+    const consumer = new BatchConsumer(kafka, {
+      groupId,
+      topics: [topic],
+      logger: quietLogger(),
+      metrics: new WorkerMetrics(groupId),
+      commits: 'consumer',
+      handler: async () => {
+        if (attempts++ === 0) {
+          // Synchronous work longer than the 6 s session: no heartbeat can go out.
+          const until = Date.now() + 8000;
+          while (Date.now() < until);
+        }
+        throw new Error('a dependency is down');
+      },
+    });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    try {
+      await consumer.start();
+      const first = await waitFor(member, 30_000, 'the member to join');
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'v' }] });
+      // The coordinator dropped the silent member; it must come back (a new member id) although every batch fails.
+      await waitFor(async () => {
+        const now = await member();
+        return now !== undefined && now !== first ? true : undefined;
+      }, 40_000, 'the member to rejoin');
+      expect(attempts).toBeGreaterThan(1);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+});

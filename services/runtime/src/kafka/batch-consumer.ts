@@ -61,6 +61,10 @@ export function isClientSideCrash(err: Error): boolean {
   return causes(err).every((e) => e instanceof KafkaJSError && !(e instanceof KafkaJSProtocolError && !e.retriable));
 }
 
+/** Group errors after which kafkajs rejoins the group (Runner: isRebalancing, UNKNOWN_MEMBER_ID). */
+const MEMBERSHIP_LOSS = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP']);
+const isMembershipLoss = (err: unknown): err is KafkaJSProtocolError => err instanceof KafkaJSProtocolError && MEMBERSHIP_LOSS.has(err.type);
+
 const jittered = (ms: number): number => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 /**
@@ -178,8 +182,12 @@ export class BatchConsumer {
     const timer = metrics.batchDuration.startTimer({ topic: batch.topic });
     // kafkajs heartbeats only between batches or when asked: a batch longer than the session
     // would cost this member its partitions. Rebalance news surfaces after the batch anyway.
+    let membershipLost: Error | undefined;
     const keepAlive = setInterval(() => {
-      payload.heartbeat().catch((err: unknown) => logger.debug({ err, groupId, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed'));
+      payload.heartbeat().catch((err: unknown) => {
+        if (isMembershipLoss(err)) membershipLost ??= err;
+        logger.debug({ err, groupId, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed');
+      });
     }, KEEP_ALIVE_TICK_MS);
     try {
       await this.options.handler({
@@ -189,6 +197,17 @@ export class BatchConsumer {
         heartbeat: () => payload.heartbeat(),
         isRunning: () => this.running && payload.isRunning() && !payload.isStale(),
       });
+    } catch (err) {
+      // kafkajs rejoins only on a group error, and a batch that keeps failing never reaches the
+      // heartbeat after it: without this a dropped member would retry partitions it no longer owns.
+      await payload.heartbeat().catch((hbErr: unknown) => {
+        if (isMembershipLoss(hbErr)) membershipLost ??= hbErr;
+      });
+      if (membershipLost) {
+        logger.warn({ err, groupId, membership: membershipLost.message }, 'the batch failed and this member lost its group membership: rejoining');
+        throw membershipLost;
+      }
+      throw err;
     } finally {
       clearInterval(keepAlive);
     }

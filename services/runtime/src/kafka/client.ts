@@ -69,8 +69,10 @@ export function kafkajsLineLevel(entry: Pick<LogEntry, 'namespace' | 'level' | '
 /** Routes KafkaJS's own log lines into our pino logger, namespaced per component. */
 function pinoLogCreator(root: Logger): logCreator {
   return () => (entry: LogEntry) => {
-    const { message, ...rest } = entry.log;
-    root.child({ component: `kafkajs.${entry.namespace}` })[kafkajsLineLevel(entry)](rest, message);
+    const { message, error, ...rest } = entry.log as LogEntry['log'] & { error?: unknown };
+    // kafkajs passes the handler's Error as `error`; pino serialises an Error only as `err`.
+    const fields = error instanceof Error ? { ...rest, err: error } : error === undefined ? rest : { ...rest, error };
+    root.child({ component: `kafkajs.${entry.namespace}` })[kafkajsLineLevel(entry)](fields, message);
   };
 }
 
