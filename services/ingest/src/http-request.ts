@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { ErrorCode } from '@tierstream/runtime';
 import { tooDeepProblem, type EventReading } from './check-event';
 import { scanJson } from './json-text';
-import { DEFAULT_MAX_EVENT_DEPTH, jsonErrorReason } from './raw-record';
+import { INGEST_DEFAULTS } from './config';
+import { jsonErrorReason } from './raw-record';
 import { typeName } from './problems';
 
 /** A request-level refusal of POST /v1/events: nothing of the request was ingested. */
@@ -90,7 +91,7 @@ export type ParsedBody = { ok: true; events: unknown[]; readings?: ReadonlyMap<n
  * `maxEvents`). An event nested deeper than `maxEventDepth` is cut before JSON.parse sees it
  * and gets a reading that rejects it (TS_ERR_INGEST_TOO_DEEP); the other events are unharmed.
  */
-export function parseEventsBody(body: Buffer, maxEvents: number, maxEventDepth: number = DEFAULT_MAX_EVENT_DEPTH): ParsedBody {
+export function parseEventsBody(body: Buffer, maxEvents: number, maxEventDepth: number = INGEST_DEFAULTS.maxEventDepth): ParsedBody {
   const malformed = (message: string) => ({ ok: false as const, refusal: refuse(400, 'TS_ERR_INGEST_MALFORMED_BODY', message) });
   let text: string;
   try {

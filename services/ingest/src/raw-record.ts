@@ -1,5 +1,6 @@
 import { isRegistryUnavailable, TierstreamError } from '@tierstream/runtime';
 import { tooDeepProblem, type EventReading } from './check-event';
+import { INGEST_DEFAULTS } from './config';
 import { scanJson, valueDepth } from './json-text';
 import type { Problem } from './problems';
 
@@ -14,8 +15,6 @@ export type Decoded =
   | { readonly ok: true; readonly payload: unknown; readonly format: 'json' | 'avro'; readonly reading?: EventReading }
   | { readonly ok: false; readonly problem: Problem };
 
-/** The default of INGEST_MAX_EVENT_DEPTH. */
-export const DEFAULT_MAX_EVENT_DEPTH = 64;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -30,7 +29,7 @@ export function jsonErrorReason(err: unknown): string {
  * deeper than `maxDepth` are cut before JSON.parse sees the text: the value then comes with
  * a TS_ERR_INGEST_TOO_DEEP problem.
  */
-export function parseJsonBytes(bytes: Buffer, maxDepth: number = DEFAULT_MAX_EVENT_DEPTH): Decoded {
+export function parseJsonBytes(bytes: Buffer, maxDepth: number = INGEST_DEFAULTS.maxEventDepth): Decoded {
   let text: string;
   try {
     text = UTF8.decode(bytes); // strips a leading BOM
@@ -67,7 +66,7 @@ export class RawRecordDecoder {
   constructor(
     private readonly registry: SchemaLookup,
     private readonly maxBytes: number,
-    private readonly maxDepth: number = DEFAULT_MAX_EVENT_DEPTH,
+    private readonly maxDepth: number = INGEST_DEFAULTS.maxEventDepth,
   ) {}
 
   async decode(value: Buffer | null): Promise<Decoded> {
@@ -87,7 +86,7 @@ export class RawRecordDecoder {
     const avroProblem = (reason: string): Decoded => ({ ok: false, problem: { code: 'TS_ERR_INGEST_AVRO_DECODE', field: '', reason } });
     if (value.length < 5) return avroProblem(`the record starts with the Avro magic byte 0 but has ${value.length} bytes, fewer than the 5-byte header`);
     const schemaId = value.readInt32BE(1);
-    const unreachable = (err: unknown, what: string): TierstreamError =>
+    const retried = (err: unknown, what: string): TierstreamError =>
       new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `${what} schema id ${schemaId} failed: ${(err as Error).message}`, {
         cause: err,
         retriable: true,
@@ -99,7 +98,7 @@ export class RawRecordDecoder {
       // Only the registry's own "not found" condemns the record: anything else (unreachable,
       // 5xx, refused credentials) is retried, never dead-lettered.
       if (statusOf(err) === 404) return avroProblem(`schema id ${schemaId} is not known to the registry`);
-      throw unreachable(err, 'looking up');
+      throw retried(err, 'looking up');
     }
     let payload: unknown;
     try {
@@ -108,7 +107,7 @@ export class RawRecordDecoder {
       // (a referenced schema): that is retried.
       payload = await this.registry.decode(value);
     } catch (err) {
-      if (isRegistryUnavailable(err)) throw unreachable(err, 'decoding with');
+      if (isRegistryUnavailable(err)) throw retried(err, 'decoding with');
       return avroProblem(`the record does not decode with schema id ${schemaId}: ${(err as Error).message}`);
     }
     const depth = valueDepth(payload, this.maxDepth);
