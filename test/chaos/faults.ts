@@ -1,6 +1,6 @@
 import type { ChaosStack } from './chaos-stack';
 import type { DuplicateWindow } from './invariants';
-import { sleep, SUBSCRIBERS, WEBHOOK_TIMEOUT_MS, type PipelineRun } from './pipeline-run';
+import { sleep, WEBHOOK_TIMEOUT_MS, type PipelineRun } from './pipeline-run';
 import { describeFault, type Fault, type StackPart, type WorkerKind } from './schedule';
 
 /** What the workers' /readyz said while a part was down. */
@@ -29,20 +29,15 @@ export interface FaultRecord {
 const CHECK_OF: Record<StackPart, string> = { kafka: 'kafka', redis: 'redis', 'schema-registry': 'schemaRegistry' };
 const RECOVERY_LIMIT_MS = 180_000;
 
-/** kill -9 of the notifier or of Redis: what the notifier may deliver again (docs/chaos.md). */
-function windowsOf(fault: Fault, killedAt: number): DuplicateWindow[] {
-  const windows: DuplicateWindow[] = [];
+/** Where the duplicate window of docs/delivery-guarantees.md opens: the notifier killed, Redis gone. */
+function windowsOf(fault: Fault, at: number): DuplicateWindow[] {
   const notifierKilled = (fault.kind === 'kill-worker' || fault.kind === 'kill-notifier-delivering' || fault.kind === 'kill-worker-joining') && fault.worker === 'notifier';
-  if (notifierKilled) {
-    // Deliveries in flight: answered (or not) but not yet remembered in Redis.
-    for (const s of SUBSCRIBERS) windows.push({ cause: `${describeFault(fault)} (${s.id})`, from: killedAt - WEBHOOK_TIMEOUT_MS, to: killedAt + 1_000, max: s.concurrency });
-  }
-  if (fault.kind === 'stop-part' && fault.part === 'redis') {
-    // appendfsync everysec loses up to ~2 s of remembered deliveries on kill -9; while Redis
-    // is down, deliveries already sent cannot be remembered and are sent again after.
-    windows.push({ cause: describeFault(fault), from: killedAt - Math.max(2_000, WEBHOOK_TIMEOUT_MS), to: killedAt + 5_000, max: Number.POSITIVE_INFINITY });
-  }
-  return windows;
+  // Deliveries on the wire (sent up to timeoutMs before) or answered but not yet remembered.
+  if (notifierKilled) return [{ cause: describeFault(fault), from: at - WEBHOOK_TIMEOUT_MS, to: at + 1_000 }];
+  // Deliveries in hand whose SET fails: the batch leaves once a command fails (reconnects or
+  // REDIS_COMMAND_TIMEOUT_MS), so the last of them start a few seconds after Redis went.
+  if (fault.kind === 'stop-part' && fault.part === 'redis') return [{ cause: describeFault(fault), from: at - WEBHOOK_TIMEOUT_MS, to: at + 10_000 }];
+  return [];
 }
 
 /**
@@ -59,6 +54,7 @@ export class FaultInjector {
     private readonly stack: ChaosStack,
     private readonly run: PipelineRun,
     private readonly log: (line: string) => void,
+    private readonly feedDone: () => boolean,
   ) {}
 
   async runAll(faults: readonly Fault[]): Promise<void> {
@@ -112,7 +108,8 @@ export class FaultInjector {
         record.notes.push(`SIGTERM ${fault.afterJoinMs} ms after ${replica} started: exit ${exit?.code ?? exit?.signal ?? '?'}`);
         await sup.running(fault.worker);
         // Scale in again once the group settled, so later faults meet one replica of each.
-        await this.recovery(fault, Date.now(), fault.worker);
+        const afterRestart = await this.recovery(fault, Date.now(), fault.worker);
+        record.notes.push(`progress ${afterRestart === null ? 'NOT within the limit' : `${(afterRestart / 1000).toFixed(1)} s`} after its restart`);
         const retired = await sup.retire(replica);
         record.notes.push(`${replica} retired (SIGTERM): exit ${retired?.code ?? retired?.signal ?? '?'}`);
         return fault.worker;
@@ -121,8 +118,11 @@ export class FaultInjector {
         const stoppedAt = Date.now();
         await this.stack.stop(fault.part, fault.signal);
         this.windows.push(...windowsOf(fault, stoppedAt));
-        if (fault.outage) record.readiness = await this.watchReadiness(fault.part, stoppedAt + fault.downMs);
-        else await sleep(Math.max(0, stoppedAt + fault.downMs - Date.now()));
+        if (fault.outage) {
+          const readiness = await this.watchReadiness(fault.part, stoppedAt + fault.downMs);
+          record.readiness = readiness;
+          record.notes.push(`/readyz naming ${CHECK_OF[fault.part]}: ${Object.entries(readiness).map(([w, r]) => `${w} ${r.notReadyNamingPart}/${r.polls}${r.unreachable ? ` (${r.unreachable} unanswered)` : ''}`).join(', ')}`);
+        } else await sleep(Math.max(0, stoppedAt + fault.downMs - Date.now()));
         const upBegun = Date.now();
         await this.stack.up();
         record.notes.push(`down ${((upBegun - stoppedAt) / 1000).toFixed(1)} s, start took ${((Date.now() - upBegun) / 1000).toFixed(1)} s`);
@@ -160,7 +160,8 @@ export class FaultInjector {
   /**
    * From `since` until the pipeline makes progress again: a restarted worker's first batch
    * (its events-in counter leaves 0) and, for the stack, every group's committed offsets
-   * advancing. A group with nothing left to consume counts as progressing.
+   * advancing. A group with nothing left to consume counts as progressing (for a restarted
+   * worker only once the feed is over: until then new records keep coming).
    */
   private async recovery(fault: Fault, since: number, restarted: string | undefined): Promise<number | null> {
     const deadline = since + RECOVERY_LIMIT_MS;
@@ -169,7 +170,8 @@ export class FaultInjector {
       const group = this.run.groups.find((g) => g.worker === kind);
       while (Date.now() < deadline) {
         if ((await this.run.eventsIn(restarted)) > 0) return Date.now() - since;
-        if (group && (await this.run.position(group).catch(() => undefined))?.behind === 0) return Date.now() - since;
+        // Once the feed is over a caught-up group may get nothing more to consume.
+        if (this.feedDone() && group && (await this.run.position(group).catch(() => undefined))?.behind === 0) return Date.now() - since;
         await sleep(200);
       }
       return null;

@@ -177,29 +177,41 @@ export class PipelineRun {
   }
 
   /**
-   * Until every group has consumed everything: nothing behind, or (an aborted transaction
-   * last on a partition is never consumed past) committed offsets unchanged for `stableMs`.
+   * Until every group has consumed everything and nothing moved for `quietMs`. A consumer
+   * never commits past a transaction's commit marker, so a partition one record short of
+   * its end is caught up when that record is a marker, and not when it is a clock tick
+   * scoring sent itself outside transactions to go on sweeping (it consumes that within a
+   * second). Both look alike in offsets, hence the quiet time: nothing of the pipeline's
+   * topics and groups may move meanwhile. After `giveUpMs` without any move (an aborted
+   * transaction last on a partition is never consumed past either) it is drained as well.
    */
-  async drain(timeoutMs: number, stableMs = 45_000): Promise<number> {
+  async drain(timeoutMs: number, quietMs = 6_000, giveUpMs = 45_000): Promise<number> {
     const begun = Date.now();
-    const last = new Map<string, { committed: number; since: number }>();
-    let zeroPolls = 0;
+    let last = '';
+    let since = Date.now();
     for (;;) {
       if (Date.now() - begun > timeoutMs) throw new Error(`${this.label}: not drained after ${timeoutMs} ms: ${JSON.stringify(await this.positions().catch((e: unknown) => String(e)))}`);
-      let done = true;
       try {
+        const snapshot: string[] = [];
+        let caughtUp = true;
         for (const g of this.groups) {
-          const p = await this.position(g);
-          const seen = last.get(g.group);
-          if (!seen || seen.committed !== p.committed) last.set(g.group, { committed: p.committed, since: Date.now() });
-          const stable = Date.now() - (last.get(g.group)?.since ?? Date.now()) >= stableMs;
-          if (p.behind > 0 && !stable) done = false;
+          const [end, committed] = await Promise.all([endOffsets(this.admin, g.topic), committedOffsets(this.admin, g.group, g.topic)]);
+          for (const [p, high] of end) {
+            const c = committed.get(p) ?? 0;
+            snapshot.push(`${g.group}:${p}:${high}:${c}`);
+            if (high - c > (g.transactional ? 1 : 0)) caughtUp = false;
+          }
         }
+        const key = snapshot.join(',');
+        if (key !== last) {
+          last = key;
+          since = Date.now();
+        }
+        const quiet = Date.now() - since;
+        if ((caughtUp && quiet >= quietMs) || quiet >= giveUpMs) return Date.now() - begun - quiet;
       } catch {
-        done = false;
+        // The broker is restarting: ask again.
       }
-      zeroPolls = done ? zeroPolls + 1 : 0;
-      if (zeroPolls >= 3) return Date.now() - begun;
       await sleep(500);
     }
   }

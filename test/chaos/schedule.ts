@@ -27,6 +27,11 @@ export interface ScheduleOptions {
   readonly registryStopMs: number;
   /** kill -9 per worker type (the notifier's mid-delivery kill comes on top). */
   readonly killsPerWorker: number;
+  /**
+   * CI size: the broker's SIGTERM stop and the registry's stop are their outages (both are
+   * SIGTERM and down a while), which saves a broker and a registry restart (20-60 s each).
+   */
+  readonly compact?: boolean;
   readonly minGapMs?: number;
   readonly maxGapMs?: number;
 }
@@ -36,8 +41,8 @@ const WORKERS: readonly WorkerKind[] = ['ingest', 'scoring', 'notifier'];
 /** Every kind of fault, in a seeded order, with seeded gaps and delays: the same seed, the same schedule. */
 export function faultSchedule(o: ScheduleOptions): Fault[] {
   const rnd = seededRandom(o.seed);
-  const minGap = o.minGapMs ?? 2_000;
-  const maxGap = o.maxGapMs ?? 6_000;
+  const minGap = o.minGapMs ?? 1_000;
+  const maxGap = o.maxGapMs ?? 5_000;
   const gap = (): number => Math.round(minGap + rnd() * (maxGap - minGap));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const faults: Fault[] = [];
@@ -47,9 +52,9 @@ export function faultSchedule(o: ScheduleOptions): Fault[] {
   faults.push({ kind: 'sigterm-rebalance', worker: pick(['scoring', 'notifier'] as const), gapMs: gap(), afterJoinMs: Math.round(500 + rnd() * 2_500) });
   // Brief stops: the part comes back as soon as the supervisor's 1 s has passed.
   faults.push({ kind: 'stop-part', part: 'redis', signal: 'SIGKILL', downMs: 1_000, gapMs: gap(), outage: false });
-  faults.push({ kind: 'stop-part', part: 'kafka', signal: 'SIGTERM', downMs: 1_000, gapMs: gap(), outage: false });
+  if (!o.compact) faults.push({ kind: 'stop-part', part: 'kafka', signal: 'SIGTERM', downMs: 1_000, gapMs: gap(), outage: false });
   faults.push({ kind: 'stop-part', part: 'kafka', signal: 'SIGKILL', downMs: 1_000, gapMs: gap(), outage: false });
-  faults.push({ kind: 'stop-part', part: 'schema-registry', signal: 'SIGTERM', downMs: o.registryStopMs, gapMs: gap(), outage: false });
+  if (!o.compact) faults.push({ kind: 'stop-part', part: 'schema-registry', signal: 'SIGTERM', downMs: o.registryStopMs, gapMs: gap(), outage: false });
   // Outages: the workers must say not-ready, naming the part, and catch up by themselves.
   for (const part of ['schema-registry', 'redis', 'kafka'] as const) faults.push({ kind: 'stop-part', part, signal: 'SIGTERM', downMs: o.outageMs, gapMs: gap(), outage: true });
   // Fisher-Yates with the same generator.

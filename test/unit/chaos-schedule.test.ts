@@ -23,6 +23,13 @@ describe('chaos fault schedule', () => {
     expect(new Set(kinds).size).toBeGreaterThan(10);
   });
 
+  it('at CI size (compact) keeps every kind: the broker SIGTERM and the registry stop are their outages', () => {
+    const faults = faultSchedule({ ...options, outageMs: 15_000, killsPerWorker: 1, compact: true });
+    const stops = faults.flatMap((f) => (f.kind === 'stop-part' ? [`${f.part} ${f.signal} ${f.downMs} ${f.outage}`] : [])).sort();
+    expect(stops).toEqual(['kafka SIGKILL 1000 false', 'kafka SIGTERM 15000 true', 'redis SIGKILL 1000 false', 'redis SIGTERM 15000 true', 'schema-registry SIGTERM 15000 true']);
+    expect(new Set(faults.map((f) => f.kind))).toEqual(new Set(['kill-worker', 'kill-notifier-delivering', 'kill-worker-joining', 'sigterm-rebalance', 'stop-part']));
+  });
+
   it('draws gaps within the bounds', () => {
     const faults = faultSchedule({ ...options, minGapMs: 1_000, maxGapMs: 1_500 });
     for (const f of faults) {
