@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ErrorCode } from '@tierstream/runtime';
 import { tooDeepProblem, type EventReading } from './check-event';
 import { scanJson } from './json-text';
+import { AMOUNT_KEYS } from './money';
 import { INGEST_DEFAULTS } from './config';
 import { jsonErrorReason } from './raw-record';
 import { typeName } from './problems';
@@ -101,7 +102,7 @@ export function parseEventsBody(body: Buffer, maxEvents: number, maxEventDepth: 
   }
   if (text.trim() === '') return malformed('the body is empty; send a JSON array of events');
   // The array is one level: its events may have maxEventDepth more.
-  const scan = scanJson(text, maxEventDepth + 1, { members: true });
+  const scan = scanJson(text, maxEventDepth + 1, { members: true, numberKeys: AMOUNT_KEYS });
   let parsed: unknown;
   try {
     parsed = JSON.parse(scan.text);

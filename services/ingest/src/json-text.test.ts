@@ -71,25 +71,32 @@ describe('scanJson: nesting depth', () => {
 });
 
 describe('scanJson: number tokens as written', () => {
-  it('keeps, by path, the tokens whose JS number prints otherwise, and only those', () => {
-    const scan = scanJson('{"amount":1e2,"n":100,"order":{"amount":12.50,"a\\"b":[1,-0,1E+2]},"s":"1e5"}', 64);
+  const keys = new Set(['amount', 'a"b']);
+
+  it('keeps, by path, the tokens of the keys asked for whose JS number prints otherwise, and only those', () => {
+    const scan = scanJson('{"amount":1e2,"n":1e2,"order":{"amount":12.50,"a\\"b":-0},"list":[1e2],"s":"1e5","x":{"amount":7}}', 64, { numberKeys: keys });
     expect([...(scan.numbers.get(-1) ?? new Map()).entries()]).toEqual([
       [pathKey(['amount']), '1e2'],
       [pathKey(['order', 'amount']), '12.50'],
-      [pathKey(['order', 'a"b', 1]), '-0'],
-      [pathKey(['order', 'a"b', 2]), '1E+2'],
+      [pathKey(['order', 'a"b']), '-0'],
     ]);
   });
 
+  it('reads escaped keys, and keeps the last token of a repeated key, as JSON.parse keeps the last value', () => {
+    const scan = scanJson('{"amount":12.50,"\\u0061mount":1e2}', 64, { numberKeys: keys });
+    expect(scan.numbers.get(-1)?.get(pathKey(['amount']))).toBe('1e2');
+    expect(JSON.parse(scan.text)).toEqual({ amount: 100 });
+  });
+
   it('reports them per member of a top-level array, with paths inside the member', () => {
-    const scan = scanJson('[{"amount":1},{"amount":1e-400},2.0]', 65, { members: true });
+    const scan = scanJson('[{"amount":1},{"amount":1e-400},{"amount":2.0}]', 65, { members: true, numberKeys: keys });
     expect([...scan.numbers.keys()]).toEqual([1, 2]);
     expect(scan.numbers.get(1)?.get(pathKey(['amount']))).toBe('1e-400');
-    expect(scan.numbers.get(2)?.get(pathKey([]))).toBe('2.0');
+    expect(scan.numbers.get(2)?.get(pathKey(['amount']))).toBe('2.0');
   });
 
   it('ignores numbers inside a container cut for depth', () => {
-    expect(scanJson('{"a":[[1e2]]}', 2).numbers.size).toBe(0);
+    expect(scanJson('{"a":[[{"amount":1e2}]]}', 2, { numberKeys: keys }).numbers.size).toBe(0);
   });
 });
 

@@ -1,9 +1,9 @@
 /**
  * One iterative pass over a JSON text before JSON.parse (pure, O(n), no recursion): bounds
  * the nesting depth, so that no part of ingest (dead-letter builder, normaliser, logger)
- * ever holds a value deeper than the limit, and keeps the written form of number tokens that
- * JSON.parse would lose (`1e2` and `100` both parse to 100). It does not validate: JSON.parse
- * does that on the text it returns.
+ * ever holds a value deeper than the limit, and keeps the written form of the number tokens
+ * of chosen keys that JSON.parse would lose (`1e2` and `100` both parse to 100). It does not
+ * validate: JSON.parse does that on the text it returns.
  */
 
 /** A path into a JSON value: object keys and array indices. */
@@ -12,7 +12,7 @@ export type JsonPath = readonly (string | number)[];
 /** The key of a path in a NumberTokens map (JSON of the path: unambiguous for any key). */
 export const pathKey = (path: JsonPath): string => JSON.stringify(path);
 
-/** Number tokens whose JS number does not print as written, by pathKey: `1e2`, `12.50`, `1e-400`. */
+/** Number tokens (of the keys asked for) whose JS number does not print as written, by pathKey: `1e2`, `12.50`, `1e-400`. */
 export type NumberTokens = ReadonlyMap<string, string>;
 
 /** A member of a top-level array (an HTTP body's event) that held a container cut for depth. */
@@ -69,6 +69,7 @@ function stringEnd(text: string, start: number): number {
 
 function keyOf(text: string, frame: Frame): string {
   const token = text.slice(frame.keyStart, frame.keyEnd);
+  if (!token.includes('\\')) return token.slice(1, -1);
   try {
     return JSON.parse(token) as string;
   } catch {
@@ -79,9 +80,11 @@ function keyOf(text: string, frame: Frame): string {
 /**
  * Scans `text`, cutting every container that would open below `maxDepth` levels.
  * `members`: the text is expected to be an array whose members are read on their own (an
- * HTTP body), so number tokens and cuts are reported per member.
+ * HTTP body), so number tokens and cuts are reported per member. `numberKeys`: the object
+ * keys whose number tokens are kept (few, so that a text of many numbers costs no more).
  */
-export function scanJson(text: string, maxDepth: number, options: { members?: boolean } = {}): ScannedJson {
+export function scanJson(text: string, maxDepth: number, options: { members?: boolean; numberKeys?: ReadonlySet<string> } = {}): ScannedJson {
+  const numberKeys = options.numberKeys ?? new Set<string>();
   const frames: Frame[] = [];
   const numbers = new Map<number, Map<string, string>>();
   const deepMembers = new Map<number, DeepMember>();
@@ -109,7 +112,10 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
     memberCut = false;
   };
 
-  const recordNumber = (token: string): void => {
+  const recordNumber = (start: number, end: number): void => {
+    const frame = frames[frames.length - 1];
+    if (!frame || frame.array || !numberKeys.has(keyOf(text, frame))) return;
+    const token = text.slice(start, end);
     if (String(Number(token)) === token) return;
     const path: (string | number)[] = frames.map((f) => (f.array ? f.index : keyOf(text, f)));
     let member = -1;
@@ -171,7 +177,7 @@ export function scanJson(text: string, maxDepth: number, options: { members?: bo
     } else if (isNumberStart(c)) {
       let end = i + 1;
       while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
-      recordNumber(text.slice(i, end));
+      if (numberKeys.size > 0) recordNumber(i, end);
       i = end - 1;
     }
   }

@@ -5,6 +5,9 @@ import { typeName, type Problem } from './problems';
 export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
 const MAX_MINOR = BigInt(MAX_AMOUNT_MINOR);
 
+/** The fields read from their JSON token as written (json-text.ts scanJson's numberKeys). */
+export const AMOUNT_KEYS: ReadonlySet<string> = new Set(['amount', 'amount_minor']);
+
 export interface Currency {
   readonly code: string;
   readonly exponent: number;

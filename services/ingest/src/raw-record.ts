@@ -2,6 +2,7 @@ import { isRegistryUnavailable, TierstreamError } from '@tierstream/runtime';
 import { tooDeepProblem, type EventReading } from './check-event';
 import { INGEST_DEFAULTS } from './config';
 import { scanJson, valueDepth } from './json-text';
+import { AMOUNT_KEYS } from './money';
 import type { Problem } from './problems';
 
 /** What RawRecordDecoder needs of the registry client (SchemaRegistry fits). */
@@ -36,7 +37,7 @@ export function parseJsonBytes(bytes: Buffer, maxDepth: number = INGEST_DEFAULTS
   } catch {
     return { ok: false, problem: { code: 'TS_ERR_INGEST_NOT_JSON', field: '', reason: 'the record is not valid UTF-8 (and does not start with the Avro magic byte 0)' } };
   }
-  const scan = scanJson(text, maxDepth);
+  const scan = scanJson(text, maxDepth, { numberKeys: AMOUNT_KEYS });
   const tooDeep = scan.depth > maxDepth;
   let payload: unknown;
   try {
