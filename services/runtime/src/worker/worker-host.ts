@@ -58,10 +58,18 @@ function readinessChecks(ctx: WorkerContext): { checks: Record<string, Readiness
         probe = undefined;
       })),
     schemaRegistry: async () => {
-      const res = await fetch(`${ctx.config.endpoints.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(1500) });
+      const res = await fetch(`${ctx.config.endpoints.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(1500) }).catch((err: unknown) => {
+        // undici says only 'fetch failed'; the socket's reason is its cause.
+        const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+        throw new Error(`unreachable: ${String(cause?.code ?? cause?.message ?? (err as Error).message)}`);
+      });
       return res.ok ? undefined : `GET /subjects answered ${res.status}`;
     },
-    redis: async () => ((await ctx.redis.ping()) === 'PONG' ? undefined : 'PING did not answer PONG'),
+    redis: async () => {
+      // Commands wait for a reconnect before they fail: the connection's state answers at once.
+      if (ctx.redis.status !== 'ready') return `not connected (${ctx.redis.status})`;
+      return (await ctx.redis.ping()) === 'PONG' ? undefined : 'PING did not answer PONG';
+    },
     // Joined, not crashed: the dependencies may answer while the group member does not consume.
     consumer: async () => {
       const problems = Object.entries(ctx.metrics.consumerProblems());
