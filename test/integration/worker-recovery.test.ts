@@ -156,4 +156,42 @@ describe('a worker killed with SIGKILL and restarted 1 s later', () => {
     },
     300_000,
   );
+
+  it('notifier killed again while it joins (its predecessor killed just before) resumes and consumes every record', async () => {
+    const { namespace, endpoints } = await provisionNamespace('recovery-join', 3);
+    const subject = await subjectFor('notifier', namespace, endpoints);
+    const env = workerEnv(namespace, endpoints, { HTTP_PORT: '0', LOG_LEVEL: 'info', ...subject.env });
+    const logFile = path.join(logDir, 'notifier-join.log');
+    const start = () => {
+      const child = new WorkerChild('notifier', env, logFile);
+      children.push(child);
+      return child;
+    };
+    const committed = async () => sum(await committedOffsets(admin, subject.group, subject.input));
+    const groupState = async () => (await admin.describeGroups([subject.group])).groups[0]?.state;
+
+    const first = start();
+    const input = feed(producer, subject);
+    await waitFor(async () => ((await committed()) > 0 ? true : undefined), 90_000, `a first commit (log ${logFile})`);
+    await first.kill('SIGKILL');
+    await sleep(1000);
+    const second = start();
+    // Its JoinGroup is in: the group waits for the first one's session.
+    await waitFor(async () => ((await groupState()) === 'PreparingRebalance' ? true : undefined), 60_000, 'the second notifier to be joining');
+    const killedAt = Date.now();
+    await second.kill('SIGKILL');
+    await sleep(1000);
+    const restartedAt = Date.now();
+    const before = await committed();
+    const third = start();
+    await waitFor(async () => ((await committed()) > before ? true : undefined), 120_000, `consuming again after the second kill (log ${logFile})`);
+    const resumedAt = Date.now();
+    const produced = await input.stop();
+    await waitFor(async () => ((await lag(admin, subject.group, subject.input)) === 0 ? true : undefined), 90_000, `all ${produced} records consumed (log ${logFile})`);
+    process.stdout.write(
+      `recovery notifier killed while joining: consuming again ${((resumedAt - killedAt) / 1000).toFixed(1)} s after the second SIGKILL, ${((resumedAt - restartedAt) / 1000).toFixed(1)} s after the restart (${produced} records)\n`,
+    );
+    expect(await lag(admin, subject.group, subject.input)).toBe(0);
+    expect(await third.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 300_000);
 });
