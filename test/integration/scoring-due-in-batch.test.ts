@@ -4,6 +4,7 @@ import type { CustomerEvent, TierChanged } from '@tierstream/domain';
 import { AvroCodec, CustomerStore, createSchemaRegistry, RedisKeys, SchemaFiles, startWorker, topicNames, type Endpoints, type RunningWorker } from '@tierstream/runtime';
 import { scoringSettingsFromEnv } from '../../services/scoring/src/scoring-settings';
 import { ScoringWorker } from '../../services/scoring/src/scoring-worker';
+import { orderEvent } from '../support/events';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
 import { replayPolicyFile } from '../support/policies';
 import { readUntilIdle, testKafka, waitFor } from '../support/test-stack';
@@ -11,21 +12,7 @@ import { readUntilIdle, testKafka, waitFor } from '../support/test-stack';
 const DAY = 86_400_000;
 const T0 = Date.UTC(2025, 10, 1);
 
-const order = (id: string, customer: string, day: number): CustomerEvent => ({
-  event_id: id,
-  customer_id: customer,
-  type: 'ORDER',
-  event_time: T0 + day * DAY + 3_600_000,
-  channel: 'web',
-  region: null,
-  customer_type: 'B2C',
-  industry: null,
-  order: { order_id: `o-${id}`, amount_minor: 10_000, currency: 'CNY', item_count: 1 },
-  refund: null,
-  interaction: null,
-  feedback: null,
-  attributes: {},
-});
+const order = (id: string, customer: string, day: number): CustomerEvent => orderEvent(id, customer, T0 + day * DAY + 3_600_000);
 
 describe('scoring sweeps a customer whose due time the same batch creates and passes', () => {
   let ns: string;

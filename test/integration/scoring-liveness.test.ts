@@ -7,7 +7,7 @@ import { AvroCodec, createRedis, createSchemaRegistry, RedisKeys, SchemaFiles, t
 import { clockTick } from '../../services/scoring/src/scoring-worker';
 import { generatePopulation } from '../../services/cli/src/demo/population';
 import { WorkerProcesses } from '../../services/cli/src/demo/worker-processes';
-import { endOffsets, lag, sum } from '../../services/cli/src/demo/consumer-lag';
+import { endOffsets, sum, uncommitted } from '../../services/cli/src/demo/consumer-lag';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
 import { replayPolicyFile } from '../support/policies';
 import { freePort } from '../support/ports';
@@ -97,11 +97,11 @@ describe('scoring stays live while it catches up', () => {
     const group = `${namespace}tierstream-scoring`;
     const redis = createRedis(endpoints.redisUrl, quietLogger());
     const keys = new RedisKeys(namespace);
-    // Caught up: nobody due at or before the end any more, and every record committed (the
-    // sweep's follow-up ticks included; the input is not transactional, so no commit markers).
+    // Caught up: nobody due at or before the end any more (so the last tick was consumed), and
+    // every record committed, the sweep's follow-up ticks included (those end in a commit marker).
     const caughtUp = async (): Promise<boolean> => {
       const due = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => redis.zcount(keys.dueIndex(topics.events, p), '-inf', end)));
-      return due.reduce((a, b) => a + b, 0) === 0 && (await lag(admin, group, topics.events)) === 0;
+      return due.reduce((a, b) => a + b, 0) === 0 && (await uncommitted(admin, group, topics.events)) === 0;
     };
     try {
       await waitFor(async () => ((await caughtUp()) ? true : undefined), 400_000, `scoring to catch up (log ${log})`);

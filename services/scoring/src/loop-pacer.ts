@@ -3,30 +3,24 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 export interface LoopPacerOptions {
   /** Longest run of synchronous work between two turns of the event loop. */
   readonly sliceMs: number;
-  /** Keeps the consumer's group membership alive; called at most every `heartbeatEveryMs`. */
-  readonly heartbeat?: () => Promise<void>;
-  readonly heartbeatEveryMs?: number;
   readonly now?: () => number;
 }
 
 /**
  * Breaks a long batch into slices of synchronous work: `pace()` between two steps gives the
- * event loop a turn once the slice has run `sliceMs` (so /healthz, /readyz, timers and the
- * Kafka and Redis sockets are served), and heartbeats the consumer group during long batches
- * (kafkajs heartbeats only from its fetch loop or when the handler asks). Awaiting a resolved
- * promise does not do this: microtasks run before any I/O.
+ * event loop a turn once the slice has run `sliceMs`, so /healthz, /readyz, timers (the
+ * consumer's heartbeat during a batch among them) and the Kafka and Redis sockets are served.
+ * Awaiting a resolved promise does not do this: microtasks run before any I/O.
  */
 export class LoopPacer {
   private readonly now: () => number;
   private readonly startedAt: number;
   private sliceStart: number;
-  private lastHeartbeat: number;
 
   constructor(private readonly options: LoopPacerOptions) {
     this.now = options.now ?? (() => performance.now());
     this.startedAt = this.now();
     this.sliceStart = this.startedAt;
-    this.lastHeartbeat = this.startedAt;
   }
 
   /** Milliseconds since the pacer was created: the batch's age. */
@@ -38,12 +32,6 @@ export class LoopPacer {
     const now = this.now();
     if (now - this.sliceStart < this.options.sliceMs) return;
     await nextTurn();
-    const { heartbeat, heartbeatEveryMs = 1000 } = this.options;
-    if (heartbeat && this.now() - this.lastHeartbeat >= heartbeatEveryMs) {
-      // A rebalance makes this throw: the batch is given up before its transaction and fetched again.
-      await heartbeat();
-      this.lastHeartbeat = this.now();
-    }
     this.sliceStart = this.now();
   }
 

@@ -16,7 +16,8 @@ import {
 } from '@tierstream/runtime';
 import { IdleTicker } from './idle-ticker';
 import { LoopPacer } from './loop-pacer';
-import { advanceWatermark, customerOf, planBatchSteps, scoringInputOf, type ScoringInput } from './scoring-batch';
+import { decodeInput } from './decode-input';
+import { advanceWatermark, customerOf, planBatchSteps, type ScoringInput } from './scoring-batch';
 
 /** Longest run of synchronous batch work before the event loop gets a turn: /healthz answers within a few of these. */
 const SLICE_MS = 10;
@@ -61,7 +62,7 @@ export class ScoringWorker implements WorkerProcess {
   private readonly store: CustomerStore;
   private readonly clock: PartitionClock;
   private readonly events: AvroCodec<CustomerEventRecord>;
-  /** Writes clock ticks: outside the batches' transactions, which are one at a time per producer. */
+  /** Writes the idle ticker's clock ticks: outside the batches' transactions, which are one at a time per producer. */
   private readonly tickProducer: Producer;
   private readonly ticker: IdleTicker | undefined;
   private readonly transitions: AvroCodec<TierChanged>;
@@ -161,22 +162,16 @@ export class ScoringWorker implements WorkerProcess {
   /**
    * One batch, one straight path: decode, load, plan (pure), commit state, send in a
    * transaction. The pacer gives the event loop a turn between records, customers and encodes,
-   * and heartbeats the group, so a long catch-up neither stalls /healthz nor loses the group.
+   * so a long catch-up neither stalls /healthz nor starves the consumer's heartbeat timer.
    */
   private async handle(batch: BatchContext): Promise<void> {
     const { partition } = batch;
-    const pacer = new LoopPacer({ sliceMs: SLICE_MS, heartbeat: () => batch.heartbeat() });
+    const pacer = new LoopPacer({ sliceMs: SLICE_MS });
     const inputs: ScoringInput[] = [];
     const letters: DeadLetter[] = [];
     for (const m of batch.messages) {
       const offset = Number(m.offset);
-      let input: ScoringInput | string;
-      try {
-        if (!m.value) throw new Error('empty value');
-        input = scoringInputOf(offset, await this.events.decode(m.value));
-      } catch (err) {
-        input = (err as Error).message;
-      }
+      const input = await decodeInput(this.events, partition, offset, m.value);
       if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
       else inputs.push(input);
       await pacer.pace();
@@ -211,6 +206,10 @@ export class ScoringWorker implements WorkerProcess {
     // Encoded before the transaction opens, so it stays short.
     const transitionMessages = await pacer.map(plan.emit, async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } }));
     const letterMessages = await pacer.map(letters, async (l) => ({ key: l.customer_id, value: await this.deadLetters.encode(l), headers: { 'error-code': l.error_code } }));
+    // More customers are due than this batch swept (the limit, or its time): a tick at the same
+    // watermark brings the next batch at once. In the transaction, so a crash or a broker
+    // failure after the commit cannot lose it, nor fail a committed batch into a replay.
+    const followUp = dueNow.length >= sweepLimit || plan.deferred > 0 ? await this.events.encode(clockTick(partition, plan.watermark)) : undefined;
     const producer = await this.producerFor(partition);
     const tx = await producer.transaction();
     try {
@@ -218,6 +217,7 @@ export class ScoringWorker implements WorkerProcess {
       // the broker's message.max.bytes would be refused whole, batch after batch.
       for (const messages of chunkMessages(transitionMessages)) await tx.send({ topic: this.topics.tierChanged, acks: -1, messages });
       for (const messages of chunkMessages(letterMessages)) await tx.send({ topic: this.topics.eventsDlq, acks: -1, messages });
+      if (followUp) await tx.send({ topic: this.topics.events, acks: -1, messages: [{ partition, key: null, value: followUp }] });
       await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
       await tx.commit();
     } catch (err) {
@@ -227,9 +227,6 @@ export class ScoringWorker implements WorkerProcess {
       });
       throw err;
     }
-    // More customers are due than this batch swept (the limit, or its time): a tick at the same
-    // watermark brings the next batch at once.
-    if (dueNow.length >= sweepLimit || plan.deferred > 0) await this.sendTick(partition, plan.watermark);
     this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
     for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
     this.ctx.logger.debug(
