@@ -37,6 +37,15 @@ export class PrivateRedis {
     }
   }
 
+  /** SIGSTOP: connections stay open and nothing answers, as behind a network partition. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** kill -9, as the fault run does to Redis. */
   async kill(): Promise<void> {
     const child = this.child;
