@@ -94,3 +94,47 @@ describe('BatchConsumer membership', () => {
     }
   });
 });
+
+describe('BatchConsumer during a rebalance', () => {
+  const kafka = testKafka();
+
+  it("tells a long batch's handler of a rebalance through its heartbeat and isRunning, although the consumer's own keep-alive sent the heartbeat", async () => {
+    const topic = uniqueName('rebalance');
+    await createTestTopic(kafka, topic, 2);
+    const groupId = uniqueName('rebalance');
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    let told: string | undefined;
+    let stillRunning = true;
+    const options = { groupId, topics: [topic], logger: quietLogger(), metrics: new WorkerMetrics(groupId), commits: 'consumer' as const };
+    const first = new BatchConsumer(kafka, {
+      ...options,
+      handler: async (batch: BatchContext) => {
+        // Long work that asks for a heartbeat now and then, as the notifier does.
+        const until = Date.now() + 40_000;
+        while (Date.now() < until && told === undefined) {
+          await new Promise((r) => setTimeout(r, 1700));
+          await batch.heartbeat().catch((err: unknown) => {
+            told = (err as { type?: string }).type ?? String(err);
+            stillRunning = batch.isRunning();
+          });
+        }
+        if (told !== undefined) throw new Error('left for the rebalance');
+      },
+    });
+    const second = new BatchConsumer(kafka, { ...options, metrics: new WorkerMetrics(`${groupId}-2`), handler: async () => undefined });
+    try {
+      await first.start();
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ key: 'a', value: 'a', partition: 0 }, { key: 'b', value: 'b', partition: 1 }] });
+      await new Promise((r) => setTimeout(r, 2000));
+      // A second member joins: the coordinator starts a rebalance the first learns of by heartbeat.
+      void second.start();
+      await waitFor(() => told, 30_000, 'the handler to be told of the rebalance');
+      expect(told).toBe('REBALANCE_IN_PROGRESS');
+      expect(stillRunning).toBe(false);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+      await producer.disconnect();
+    }
+  });
+});

@@ -6,9 +6,12 @@ export interface BatchContext {
   readonly topic: string;
   readonly partition: number;
   readonly messages: readonly KafkaMessage[];
-  /** Keep group membership alive during long batches (the consumer also does, while the event loop is free). */
+  /**
+   * Keep group membership alive during long batches (the consumer also does, while the event
+   * loop is free). Rejects with the group's error once a rebalance started or the membership was lost.
+   */
   heartbeat(): Promise<void>;
-  /** False once stop() was called or the partition was revoked: finish quickly. */
+  /** False once stop() was called, a rebalance started or the partition was revoked: finish quickly. */
   isRunning(): boolean;
 }
 
@@ -181,7 +184,7 @@ export class BatchConsumer {
     const { metrics, logger, groupId } = this.options;
     const timer = metrics.batchDuration.startTimer({ topic: batch.topic });
     // kafkajs heartbeats only between batches or when asked: a batch longer than the session
-    // would cost this member its partitions. Rebalance news surfaces after the batch anyway.
+    // would cost this member its partitions. What a heartbeat learns (a rebalance) is kept for the handler.
     let membershipLost: Error | undefined;
     const keepAlive = setInterval(() => {
       payload.heartbeat().catch((err: unknown) => {
@@ -194,8 +197,12 @@ export class BatchConsumer {
         topic: batch.topic,
         partition: batch.partition,
         messages: batch.messages,
-        heartbeat: () => payload.heartbeat(),
-        isRunning: () => this.running && payload.isRunning() && !payload.isStale(),
+        // A rebalance or a lost membership the keep-alive saw reaches the handler's own heartbeat too.
+        heartbeat: async () => {
+          if (membershipLost) throw membershipLost;
+          await payload.heartbeat();
+        },
+        isRunning: () => this.running && membershipLost === undefined && payload.isRunning() && !payload.isStale(),
       });
     } catch (err) {
       // kafkajs rejoins only on a group error, and a batch that keeps failing never reaches the
