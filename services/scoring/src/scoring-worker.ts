@@ -197,9 +197,12 @@ export class ScoringWorker implements WorkerProcess {
     const plan = await pacer.drive(steps, (step) => step === 'may-sweep' && pacer.elapsedMs() >= batchTimeMs);
     await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
     await this.store.commit(plan.writes, pace);
+    // By offset: a batch of thousands of rejected records must not scan the batch for each.
+    const inputAt = new Map(inputs.map((i) => [i.offset, i]));
+    const rawAt = new Map(batch.messages.map((m) => [Number(m.offset), m]));
     for (const r of plan.rejected) {
-      const input = inputs.find((i) => i.offset === r.offset);
-      const raw = batch.messages.find((m) => Number(m.offset) === r.offset);
+      const input = inputAt.get(r.offset);
+      const raw = rawAt.get(r.offset);
       const eventId = input && 'event' in input ? input.event.event_id : input && 'override' in input ? input.override.command_id : null;
       letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
     }
