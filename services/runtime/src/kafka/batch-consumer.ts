@@ -186,11 +186,13 @@ export class BatchConsumer {
     // kafkajs heartbeats only between batches or when asked: a batch longer than the session
     // would cost this member its partitions. What a heartbeat learns (a rebalance) is kept for the handler.
     let membershipLost: Error | undefined;
-    const keepAlive = setInterval(() => {
+    const beat = (): Promise<void> =>
       payload.heartbeat().catch((err: unknown) => {
         if (isMembershipLoss(err)) membershipLost ??= err;
-        logger.debug({ err, groupId, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed');
+        throw err;
       });
+    const keepAlive = setInterval(() => {
+      beat().catch((err: unknown) => logger.debug({ err, groupId, topic: batch.topic, partition: batch.partition }, 'heartbeat during a batch failed'));
     }, KEEP_ALIVE_TICK_MS);
     try {
       await this.options.handler({
@@ -200,16 +202,14 @@ export class BatchConsumer {
         // A rebalance or a lost membership the keep-alive saw reaches the handler's own heartbeat too.
         heartbeat: async () => {
           if (membershipLost) throw membershipLost;
-          await payload.heartbeat();
+          await beat();
         },
         isRunning: () => this.running && membershipLost === undefined && payload.isRunning() && !payload.isStale(),
       });
     } catch (err) {
       // kafkajs rejoins only on a group error, and a batch that keeps failing never reaches the
       // heartbeat after it: without this a dropped member would retry partitions it no longer owns.
-      await payload.heartbeat().catch((hbErr: unknown) => {
-        if (isMembershipLoss(hbErr)) membershipLost ??= hbErr;
-      });
+      await beat().catch(() => undefined); // what it learns is in membershipLost
       if (membershipLost) {
         logger.warn({ err, groupId, membership: membershipLost.message }, 'the batch failed and this member lost its group membership: rejoining');
         throw membershipLost;
