@@ -1,9 +1,9 @@
 import { scoringSettingsFromEnv } from './scoring-settings';
 
 describe('scoringSettingsFromEnv', () => {
-  it('defaults: 4 partitions at once, 1 MiB fetches, a week of lateness, the sweep on for 2 s a batch, the policy clock', () => {
+  it('defaults: 4 partitions at once, 256 KiB fetches, a week of lateness, the sweep on for 2 s a batch, the policy clock', () => {
     const s = scoringSettingsFromEnv({});
-    expect(s).toMatchObject({ concurrency: 4, fetchMaxBytes: 1_048_576, allowedLatenessMs: 168 * 3_600_000, sweep: true, sweepLimit: 1000, batchTimeMs: 2000 });
+    expect(s).toMatchObject({ concurrency: 4, fetchMaxBytes: 262_144, allowedLatenessMs: 168 * 3_600_000, sweep: true, sweepLimit: 1000, batchTimeMs: 2000 });
     expect(s.tick).toEqual(s.policy.clock.wallClockTick);
   });
 

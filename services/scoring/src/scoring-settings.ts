@@ -9,7 +9,7 @@ export function scoringSettingsFromEnv(env: Env): ScoringSettings {
   const reader = new EnvReader(env);
   const policyFile = reader.string('SCORING_POLICY_FILE', DEFAULT_POLICY_FILE);
   const concurrency = reader.integer('SCORING_CONCURRENCY', 4, { min: 1, max: 64 });
-  const fetchMaxBytes = reader.integer('SCORING_FETCH_MAX_BYTES', 1_048_576, { min: 1024, max: 67_108_864 });
+  const fetchMaxBytes = reader.integer('SCORING_FETCH_MAX_BYTES', 262_144, { min: 1024, max: 67_108_864 });
   const allowedLatenessHours = reader.integer('SCORING_ALLOWED_LATENESS_HOURS', 168, { min: 0, max: 24 * 3660 });
   const sweep = reader.boolean('SCORING_SWEEP', true);
   const sweepLimit = reader.integer('SCORING_SWEEP_LIMIT', 1000, { min: 1, max: 100_000 });

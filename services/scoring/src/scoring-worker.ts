@@ -31,7 +31,7 @@ export interface ScoringSettings {
   readonly sweep: boolean;
   /** How many input partitions are processed at once. */
   readonly concurrency: number;
-  /** Bytes fetched per partition at most: bounds a batch, hence its transaction and its latency. Default 1 MiB. */
+  /** Bytes fetched per partition at most: bounds a batch, hence its transaction and its latency. Default 256 KiB. */
   readonly fetchMaxBytes?: number;
   /** At most this many due customers are re-evaluated per batch; the rest in later ones, which a clock tick brings at once. */
   readonly sweepLimit: number;
