@@ -218,6 +218,8 @@ function printFigures(r: ChaosResult, log: (line: string) => void): void {
   log(`  transitions expected ${f.transitionsExpected} / found ${f.transitionsFound} / duplicated ${f.transitionsDuplicated} / missing ${f.transitionsMissing} / unexpected ${f.transitionsUnexpected} / differing ${f.transitionsDiffering}`);
   log(`  tier_version gaps ${f.versionGaps}, final-tier differences ${f.finalTierDifferences}, Redis state differences ${f.stateDifferences}, dead letters ${f.deadLettersFound} of ${f.deadLettersExpected}`);
   log(`  deliveries expected ${f.deliveriesExpected} / delivered ${f.deliveriesDelivered} / missing ${f.deliveriesMissing} / duplicated ${f.deliveriesDuplicated} (outside the window ${f.deliveriesDuplicatedOutsideWindow})`);
+  const byCause = Object.entries(f.deliveriesDuplicatedByCause);
+  if (byCause.length > 0) log(`  repeated deliveries by fault: ${byCause.map(([cause, n]) => `${cause} ${n}`).join(', ')}`);
   for (const rec of r.faults) log(`  fault ${String(rec.index + 1).padStart(2)} ${rec.description}: recovery ${s(rec.recoveryMs)}${rec.notes.length ? ` (${rec.notes.join('; ')})` : ''}`);
   log(`  drain after the last fault ${s(r.drainAfterLastFaultMs)}; reference run ${s(r.reference.wallMs)}, fault run ${s(r.faultRun.wallMs)}, all ${s(r.wallMs)}`);
   const unplanned = r.faultRun.exits.filter((e) => e.signal !== 'SIGKILL' && !(e.code === 0));

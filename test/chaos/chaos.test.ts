@@ -4,7 +4,7 @@ import type { Area } from './invariants';
 // The run is one long beforeAll; the tests below each assert one part of the invariant on
 // its outcome, so a failure names what broke. Run with `npm run test:chaos` (test/chaos/run-chaos.js).
 const options = chaosOptionsFromEnv();
-const limitMs = 20 * 60_000 + options.events * 10;
+const limitMs = 30 * 60_000 + options.events * 20;
 
 describe(`chaos: ${options.events} events through the real stack and the workers as processes, seed ${options.seed}`, () => {
   let result: ChaosResult | undefined;

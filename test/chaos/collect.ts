@@ -18,8 +18,9 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Every record of a topic, read_committed, from the beginning to the end offsets of now:
- * a partition is done when its last record up to the end (a commit marker may be last) was
- * seen, or when nothing new arrived for `idleMs` (an aborted transaction at the end).
+ * a partition is done when its last record was seen, or the one before it and nothing more
+ * came for a moment (the last is then a commit marker), or when nothing at all arrived for
+ * `idleMs` (an aborted transaction at the end).
  */
 export async function readTopic(kafka: Kafka, admin: Admin, topic: string, idleMs = 5_000): Promise<Buffer[]> {
   const end = await endOffsets(admin, topic);
@@ -28,6 +29,7 @@ export async function readTopic(kafka: Kafka, admin: Admin, topic: string, idleM
   if (waiting.size === 0) return out;
   const consumer = kafka.consumer({ groupId: `chaos-read-${randomUUID()}`, maxWaitTimeInMs: 250, maxBytesPerPartition: 4 * 1_048_576 });
   let lastArrival = Date.now();
+  const nearlyAt = new Map<number, number>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -37,10 +39,15 @@ export async function readTopic(kafka: Kafka, admin: Admin, topic: string, idleM
         for (const m of batch.messages) if (m.value) out.push(m.value);
         lastArrival = Date.now();
         const high = waiting.get(batch.partition);
-        if (high !== undefined && Number(batch.lastOffset()) >= high - 2) waiting.delete(batch.partition);
+        const last = Number(batch.lastOffset());
+        if (high !== undefined && last >= high - 1) waiting.delete(batch.partition);
+        else if (high !== undefined && last >= high - 2) nearlyAt.set(batch.partition, Date.now());
       },
     });
-    while (waiting.size > 0 && Date.now() - lastArrival < idleMs) await sleep(100);
+    while (waiting.size > 0 && Date.now() - lastArrival < idleMs) {
+      for (const [p, at] of nearlyAt) if (Date.now() - at >= 1_500) waiting.delete(p);
+      await sleep(100);
+    }
     return out;
   } finally {
     await consumer.disconnect();

@@ -30,13 +30,14 @@ const CHECK_OF: Record<StackPart, string> = { kafka: 'kafka', redis: 'redis', 's
 const RECOVERY_LIMIT_MS = 180_000;
 
 /** Where the duplicate window of docs/delivery-guarantees.md opens: the notifier killed, Redis gone. */
-function windowsOf(fault: Fault, at: number): DuplicateWindow[] {
+function windowsOf(fault: Fault, index: number, at: number): DuplicateWindow[] {
+  const cause = `fault ${index + 1} (${describeFault(fault)})`;
   const notifierKilled = (fault.kind === 'kill-worker' || fault.kind === 'kill-notifier-delivering' || fault.kind === 'kill-worker-joining') && fault.worker === 'notifier';
   // Deliveries on the wire (sent up to timeoutMs before) or answered but not yet remembered.
-  if (notifierKilled) return [{ cause: describeFault(fault), from: at - WEBHOOK_TIMEOUT_MS, to: at + 1_000 }];
+  if (notifierKilled) return [{ cause, from: at - WEBHOOK_TIMEOUT_MS, to: at + 1_000 }];
   // Deliveries in hand whose SET fails: the batch leaves once a command fails (reconnects or
   // REDIS_COMMAND_TIMEOUT_MS), so the last of them start a few seconds after Redis went.
-  if (fault.kind === 'stop-part' && fault.part === 'redis') return [{ cause: describeFault(fault), from: at - WEBHOOK_TIMEOUT_MS, to: at + 10_000 }];
+  if (fault.kind === 'stop-part' && fault.part === 'redis') return [{ cause, from: at - WEBHOOK_TIMEOUT_MS, to: at + 10_000 }];
   return [];
 }
 
@@ -117,7 +118,7 @@ export class FaultInjector {
       case 'stop-part': {
         const stoppedAt = Date.now();
         await this.stack.stop(fault.part, fault.signal);
-        this.windows.push(...windowsOf(fault, stoppedAt));
+        this.windows.push(...windowsOf(fault, this.current, stoppedAt));
         if (fault.outage) {
           const readiness = await this.watchReadiness(fault.part, stoppedAt + fault.downMs);
           record.readiness = readiness;
@@ -134,7 +135,7 @@ export class FaultInjector {
   private async kill(fault: Fault, worker: WorkerKind): Promise<void> {
     const at = Date.now();
     await this.run.supervisor.signal(worker, 'SIGKILL');
-    this.windows.push(...windowsOf(fault, at));
+    this.windows.push(...windowsOf(fault, this.current, at));
   }
 
   /** Polls every worker's /readyz until `until`. */

@@ -65,6 +65,8 @@ export interface Figures {
   readonly deliveriesMissing: number;
   readonly deliveriesDuplicated: number;
   readonly deliveriesDuplicatedOutsideWindow: number;
+  /** Repeats by the fault whose window explains them. */
+  readonly deliveriesDuplicatedByCause: Readonly<Record<string, number>>;
 }
 
 export type Area = 'events' | 'transitions' | 'state' | 'dead-letters' | 'deliveries';
@@ -216,6 +218,7 @@ function checkDeliveries(input: CheckInput, report: Report) {
   let missingTotal = 0;
   let duplicatedTotal = 0;
   let outside = 0;
+  const byCause: Record<string, number> = {};
   if (run.unverifiedDeliveries > 0) report(`${run.unverifiedDeliveries} webhook requests failed signature verification`);
   for (const [subscriber, ids] of expectedDeliveries) {
     const got = run.deliveries.get(subscriber) ?? new Map<string, readonly number[]>();
@@ -239,8 +242,10 @@ function checkDeliveries(input: CheckInput, report: Report) {
       for (let i = 0; i + 1 < sorted.length; i++) {
         const before = sorted[i] as number;
         const window = windows.find((w) => before >= w.from && before <= w.to && !used.get(w)?.has(chain));
-        if (window) used.get(window)?.add(chain);
-        else {
+        if (window) {
+          used.get(window)?.add(chain);
+          byCause[window.cause] = (byCause[window.cause] ?? 0) + 1;
+        } else {
           explained = false;
           outside++;
         }
@@ -249,7 +254,7 @@ function checkDeliveries(input: CheckInput, report: Report) {
     }
     if (unexplained.length > 0) report(`subscriber ${subscriber}: deliveries repeated outside the duplicate window: ${sample(unexplained)}`);
   }
-  return { deliveriesExpected: expectedTotal, deliveriesDelivered: delivered, deliveriesMissing: missingTotal, deliveriesDuplicated: duplicatedTotal, deliveriesDuplicatedOutsideWindow: outside };
+  return { deliveriesExpected: expectedTotal, deliveriesDelivered: delivered, deliveriesMissing: missingTotal, deliveriesDuplicated: duplicatedTotal, deliveriesDuplicatedOutsideWindow: outside, deliveriesDuplicatedByCause: byCause };
 }
 
 /** Compares a run with the reference; every difference is a problem. */
