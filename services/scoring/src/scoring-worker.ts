@@ -1,4 +1,4 @@
-import { Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
 import { commandRecord, type CustomerEventRecord, type Policy, type TierChanged } from '@tierstream/domain';
 import {
   AvroCodec,
@@ -14,6 +14,7 @@ import {
   type WorkerContext,
   type WorkerProcess,
 } from '@tierstream/runtime';
+import { uncommittedRecords } from './committed-records';
 import { IdleTicker } from './idle-ticker';
 import { LoopPacer } from './loop-pacer';
 import { decodeInput } from './decode-input';
@@ -68,6 +69,8 @@ export class ScoringWorker implements WorkerProcess {
   private readonly transitions: AvroCodec<TierChanged>;
   private readonly deadLetters: AvroCodec<DeadLetter>;
   private readonly groupId: string;
+  /** Reads the group's committed offsets when a partition's producer is (re)initialised (see unfencedRecords). */
+  private readonly admin: Admin;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -82,6 +85,7 @@ export class ScoringWorker implements WorkerProcess {
     this.transitions = new AvroCodec(ctx.registry, this.topics.tierChanged, SchemaFiles.tierChanged);
     this.deadLetters = new AvroCodec(ctx.registry, this.topics.eventsDlq, SchemaFiles.deadLetter);
     this.tickProducer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.admin = ctx.kafka.admin();
     const tick = settings.tick;
     this.ticker = tick && new IdleTicker({ ...tick, send: (partition, time) => this.sendTick(partition, time), now: Date.now, logger: ctx.logger.child({ component: 'clock' }) });
     this.consumer = new BatchConsumer(ctx.kafka, {
@@ -108,10 +112,34 @@ export class ScoringWorker implements WorkerProcess {
   }
 
   /**
+   * The batch's records this owner may score. On the first batch after the partition's
+   * producer is (re)created: initialise the producer first, then read the group's committed
+   * offset, and drop the records below it (the pre-KIP-447 recipe). The initialisation fences
+   * an old owner that stalled past its session timeout: it can commit no transaction after
+   * it. One it committed before is visible in the offset read after it, so its records (whose
+   * state and pending transitions are in Redis) are not scored, nor their transitions re-emitted.
+   */
+  private async unfencedRecords(batch: BatchContext): Promise<readonly KafkaMessage[]> {
+    if (this.producers.has(batch.partition)) return batch.messages;
+    const producer = await this.producerFor(batch.partition);
+    const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [batch.topic] }).catch((err: unknown) => {
+      // Else the batch's retry would find the producer and not read the offset.
+      this.drop(batch.partition, producer);
+      throw err;
+    });
+    const offset = committed?.partitions.find((p) => p.partition === batch.partition)?.offset ?? '-1';
+    const records = uncommittedRecords(batch.messages, Number(offset));
+    if (records.length < batch.messages.length) {
+      this.ctx.logger.info({ partition: batch.partition, committed: offset, dropped: batch.messages.length - records.length }, 'records an old owner committed are skipped');
+    }
+    return records;
+  }
+
+  /**
    * The transactional producer of one input partition. Its id is the partition's, not the
    * replica's (the layout before KIP-447, which KafkaJS does not implement): whichever
    * replica owns the partition next initialises the same id, which aborts the transaction a
-   * crashed or zombie owner left open and fences that owner out, at once.
+   * crashed or zombie owner left open and fences that owner out, at once (see unfencedRecords).
    */
   private async producerFor(partition: number): Promise<Producer> {
     const existing = this.producers.get(partition);
@@ -141,7 +169,7 @@ export class ScoringWorker implements WorkerProcess {
 
   async start(): Promise<void> {
     await Promise.all([this.events.init(), this.transitions.init(), this.deadLetters.init()]);
-    await this.tickProducer.connect();
+    await Promise.all([this.tickProducer.connect(), this.admin.connect()]);
     await this.consumer.start();
     this.ticker?.start();
   }
@@ -149,7 +177,7 @@ export class ScoringWorker implements WorkerProcess {
   async stop(): Promise<void> {
     await this.ticker?.stop();
     await this.consumer.stop();
-    await Promise.all([...[...this.producers.values()].map((p) => p.disconnect()), this.tickProducer.disconnect()]);
+    await Promise.all([...[...this.producers.values()].map((p) => p.disconnect()), this.tickProducer.disconnect(), this.admin.disconnect()]);
     this.producers.clear();
   }
 
@@ -160,16 +188,19 @@ export class ScoringWorker implements WorkerProcess {
   }
 
   /**
-   * One batch, one straight path: decode, load, plan (pure), commit state, send in a
-   * transaction. The pacer gives the event loop a turn between records, customers and encodes,
+   * One batch, one straight path: skip what an old owner committed, decode, load, plan
+   * (pure), commit state, send in a transaction. The pacer gives the event loop a turn between records, customers and encodes,
    * so a long catch-up neither stalls /healthz nor starves the consumer's heartbeat timer.
    */
   private async handle(batch: BatchContext): Promise<void> {
     const { partition } = batch;
+    const records = await this.unfencedRecords(batch);
+    // All committed by an old owner: nothing to do; the consumer resolves the batch.
+    if (records.length === 0) return;
     const pacer = new LoopPacer({ sliceMs: SLICE_MS });
     const inputs: ScoringInput[] = [];
     const letters: DeadLetter[] = [];
-    for (const m of batch.messages) {
+    for (const m of records) {
       const offset = Number(m.offset);
       const input = await decodeInput(this.events, partition, offset, m.value);
       if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
@@ -177,8 +208,8 @@ export class ScoringWorker implements WorkerProcess {
       await pacer.pace();
     }
     if (inputs.some((i) => !('tick' in i)) || letters.length > 0) this.ticker?.noteRecords(partition);
-    const firstOffset = Number(batch.messages[0]?.offset ?? 0);
-    const lastOffset = Number(batch.messages[batch.messages.length - 1]?.offset ?? 0);
+    const firstOffset = Number(records[0]?.offset ?? 0);
+    const lastOffset = Number(records[records.length - 1]?.offset ?? 0);
     const { allowedLatenessMs, sweepLimit, batchTimeMs = DEFAULT_BATCH_TIME_MS } = this.settings;
     const reading = await this.clock.read(partition, firstOffset);
     const { watermark } = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
@@ -199,7 +230,7 @@ export class ScoringWorker implements WorkerProcess {
     await this.store.commit(plan.writes, pace);
     // By offset: a batch of thousands of rejected records must not scan the batch for each.
     const inputAt = new Map(inputs.map((i) => [i.offset, i]));
-    const rawAt = new Map(batch.messages.map((m) => [Number(m.offset), m]));
+    const rawAt = new Map(records.map((m) => [Number(m.offset), m]));
     for (const r of plan.rejected) {
       const input = inputAt.get(r.offset);
       const raw = rawAt.get(r.offset);
