@@ -19,6 +19,8 @@ export interface OpsServerOptions {
   readonly checkTimeoutMs?: number;
 }
 
+const KEEP_ALIVE_MS = 65_000;
+
 /** /healthz (the process serves), /readyz (every dependency answers) and /metrics (Prometheus). */
 export class OpsServer {
   private server: Server | undefined;
@@ -34,6 +36,11 @@ export class OpsServer {
         else res.end();
       });
     });
+    // Idle keep-alive sockets outlive the clients' and load balancers' idle timeouts (undici
+    // 4 s, ALB 60 s): with Node's 5 s a client reusing a socket as the server closes it gets
+    // ECONNRESET. Headers must be allowed longer than that (Node's rule).
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
