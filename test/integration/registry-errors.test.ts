@@ -35,6 +35,24 @@ describe('isRegistryUnavailable tells a registry that cannot answer from a recor
     }
   });
 
+  it('is true, after the request timeout, when the registry accepts the connection and never answers', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const server = http.createServer(() => undefined);
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      // Without a request timeout this call never settles (the test times out).
+      const err = await createSchemaRegistry(`http://127.0.0.1:${port}`, 300)
+        .decode(unknownId)
+        .then(() => 'decoded', (e: unknown) => e);
+      expect(isRegistryUnavailable(err)).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('is false for an id the real registry does not know, and for a bad magic byte', async () => {
     const { endpoints } = await provisionNamespace('regerr', 1);
     const unknown = await decodeFailure(endpoints.schemaRegistryUrl, unknownId);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import TimeoutMiddleware from 'mappersmith/middleware/timeout';
 import { TierstreamError } from '../errors';
 
 export { SchemaRegistry, SchemaType };
@@ -7,8 +8,15 @@ export { SchemaRegistry, SchemaType };
 /** The subject of a topic's values under TopicNameStrategy. */
 export const valueSubject = (topic: string): string => `${topic}-value`;
 
-export function createSchemaRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, clientId: 'tierstream' });
+/**
+ * A registry request that gets no answer fails after this long (a timeout counts as the
+ * registry being unavailable, so the caller retries): without it a stalled registry or a
+ * half-open connection would hang a worker's start or batch forever.
+ */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+
+export function createSchemaRegistry(url: string, timeoutMs = REGISTRY_REQUEST_TIMEOUT_MS): SchemaRegistry {
+  return new SchemaRegistry({ host: url, clientId: 'tierstream', middlewares: [TimeoutMiddleware(timeoutMs)] });
 }
 
 /** An Avro schema file as its JSON text, checked to be JSON with a name. */
