@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@tierstream/cli/dist/stack/settings';
+import { integer, workerEnvOf } from './cli';
 
 export interface SweepBenchOptions {
   /** Customers seeded in Redis, every one due at the sweep's watermark. */
@@ -63,13 +64,6 @@ measures how fast the worker re-evaluates them (customers per second).
   --results-dir <dir>      where the JSON goes (default bench/results)
   --help`;
 
-function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer from ${min} to ${max}, got ${text}`);
-  return n;
-}
-
 /** Parses the command line; undefined when --help was asked for. */
 export function parseOptions(argv: readonly string[]): SweepBenchOptions | undefined {
   const { values } = parseArgs({
@@ -113,13 +107,7 @@ export function parseOptions(argv: readonly string[]): SweepBenchOptions | undef
     workerLogLevel: level,
     cpuProfile: values['cpu-profile'] ?? false,
     keepLogs: values['keep-logs'] ?? false,
-    workerEnv: Object.fromEntries(
-      (values['worker-env'] ?? []).map((kv) => {
-        const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
-        if (!m?.[1]) throw new Error(`--worker-env: expected NAME=value, got ${kv}`);
-        return [m[1], m[2] ?? ''];
-      }),
-    ),
+    workerEnv: workerEnvOf(values['worker-env']),
     scoringMain: path.resolve(values['scoring-main'] ?? path.join(REPO_ROOT, 'services', 'scoring', 'dist', 'main.js')),
     policyFile: path.resolve(values.policy ?? path.join(REPO_ROOT, 'policies', 'default.yaml')),
     resultsDir: path.resolve(values['results-dir'] ?? path.join(REPO_ROOT, 'bench', 'results')),

@@ -22,3 +22,15 @@ export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const fixed = (n: number, digits = 1): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const mib = (bytes: number): string => `${fixed(bytes / 2 ** 20, 0)} MiB`;
 export const pct = (share: number | null): string => (share === null ? 'n/a' : `${fixed(share * 100, 0)}%`);
+
+/** Writes the result under each of `names` in `dir`, each atomically (.tmp, then rename); returns the first path. */
+export function writeResultFiles(dir: string, names: readonly string[], result: unknown): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const text = `${formatResult(result)}\n`;
+  for (const name of names) {
+    const target = path.join(dir, name);
+    fs.writeFileSync(`${target}.tmp`, text);
+    fs.renameSync(`${target}.tmp`, target);
+  }
+  return path.join(dir, names[0] ?? '');
+}

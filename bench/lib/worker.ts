@@ -29,7 +29,7 @@ export function metricValue(text: string, name: string, label = ''): number {
   return total;
 }
 
-/** The real scoring worker (`node services/scoring/dist/main.js`) as a child process. */
+/** A real worker (`node services/<worker>/dist/main.js`, scoring by default) as a child process. */
 export class ScoringProcess {
   private child: ChildProcess | undefined;
   readonly logFile: string;
@@ -41,7 +41,7 @@ export class ScoringProcess {
     readonly httpPort: number,
     dir: string,
     cpuProfile: boolean,
-    name = 'scoring',
+    readonly name = 'scoring',
   ) {
     this.logFile = path.join(dir, `${name}.log`);
     this.profileDir = cpuProfile ? path.join(dir, `${name}-cpu-profile`) : undefined;
@@ -77,7 +77,7 @@ export class ScoringProcess {
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.exited()) throw new Error(`the scoring worker exited during start:\n${this.logTail()}`);
+      if (this.exited()) throw new Error(`the ${this.name} worker exited during start:\n${this.logTail()}`);
       try {
         const res = await fetch(`http://127.0.0.1:${this.httpPort}/readyz`, { signal: AbortSignal.timeout(2000) });
         if (res.ok) return;
@@ -86,17 +86,28 @@ export class ScoringProcess {
       }
       await sleep(250);
     }
-    throw new Error(`the scoring worker was not ready after ${timeoutMs / 1000} s:\n${this.logTail()}`);
+    throw new Error(`the ${this.name} worker was not ready after ${timeoutMs / 1000} s:\n${this.logTail()}`);
   }
 
   /** The worker's /metrics text; throws if it has exited. */
   async metrics(): Promise<string> {
-    if (this.exited()) throw new Error(`the scoring worker exited:\n${this.logTail()}`);
+    if (this.exited()) throw new Error(`the ${this.name} worker exited:\n${this.logTail()}`);
     return (await fetch(`http://127.0.0.1:${this.httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   }
 
+  /** Peak resident set size so far (VmHWM of /proc/<pid>/status, Linux); undefined elsewhere or once exited. */
+  peakRssBytes(): number | undefined {
+    if (this.exited() || this.child?.pid === undefined) return undefined;
+    try {
+      const kb = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
   assertRunning(): void {
-    if (this.exited()) throw new Error(`the scoring worker exited (code ${String(this.child?.exitCode)}, signal ${String(this.child?.signalCode)}):\n${this.logTail()}`);
+    if (this.exited()) throw new Error(`the ${this.name} worker exited (code ${String(this.child?.exitCode)}, signal ${String(this.child?.signalCode)}):\n${this.logTail()}`);
   }
 
   /** SIGTERM (the worker finishes its batch, commits and leaves the group), SIGKILL after `timeoutMs`. */

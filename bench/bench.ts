@@ -1,0 +1,482 @@
+/**
+ * The benchmark (`npm run bench`): a generated dataset through raw kafkajs and through each
+ * worker as a process (ingest alone, scoring alone, the whole pipeline), latency at fixed
+ * offered loads, and the sweep. docs/benchmarks.md#npm-run-bench says what each figure is.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import type { CustomerEventRecord, TierChanged } from '@tierstream/domain';
+import { AvroCodec, createKafka, createLogger, createRedis, createSchemaRegistry, loadPolicyFile, SchemaFiles, topicNames, type Endpoints, type Logger, type Redis } from '@tierstream/runtime';
+import { resolveEndpoints } from '@tierstream/cli/dist/endpoints';
+import { DEFAULT_KAFKA_VERSION, REPO_ROOT } from '@tierstream/cli/dist/stack/settings';
+import { BENCH_USAGE, parseBenchOptions, phasesToRun, resultFileNames, type BenchOptions } from './lib/bench-options';
+import { benchDataset, type BenchDataset } from './lib/dataset';
+import { consumeRaw, keyBytes, produceRaw, rawKafka, rejoinsInLog, waitForGroup, type ConsumeResult, type DrainResult, type KeyBytes, type ProduceResult } from './lib/drain';
+import { LatencyProbe, type LatencyRun } from './lib/latency';
+import { optionsOrExitCode, runMain } from './lib/cli';
+import { machineInfo, redisInfo } from './lib/machine';
+import { provisionNamespace, removeNamespace, type Removal } from './lib/namespace';
+import { fixed, int, mib, writeResultFiles } from './lib/results';
+import { seedCustomers } from './lib/seed';
+import { drainRate, type DrainRate } from './lib/stats';
+import { countLogProblems, DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
+import { buildTemplates, policyWithoutWallClockTick } from './lib/templates';
+import { freePort, metricValue, ScoringProcess, waitForAssignment } from './lib/worker';
+
+type WorkerName = 'ingest' | 'scoring' | 'notifier';
+
+const begun = performance.now();
+const log = (line: string): void => console.log(`[${((performance.now() - begun) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const usedMemory = async (redis: Redis): Promise<number> => Number((await redisInfo(redis))['used_memory'] ?? 0);
+const groupOf = (ns: string, worker: WorkerName): string => `${ns}tierstream-${worker}`;
+
+/** A namespace of this run: `bench-<run>-<role>.` (removed at the end, whatever happens). */
+const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const namespaceFor = (role: string): string => `bench-${runId}-${role}.`;
+
+interface Ctx {
+  readonly o: BenchOptions;
+  readonly endpoints: Endpoints;
+  readonly logger: Logger;
+  readonly redis: Redis;
+  readonly admin: Admin;
+  readonly raw: Kafka;
+  readonly dir: string;
+  readonly policyFile: string;
+  readonly workers: ScoringProcess[];
+  readonly namespaces: string[];
+}
+
+async function startWorker(ctx: Ctx, worker: WorkerName, ns: string, extra: Record<string, string> = {}): Promise<ScoringProcess> {
+  const httpPort = await freePort();
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: ctx.endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: ctx.endpoints.schemaRegistryUrl,
+    REDIS_URL: ctx.endpoints.redisUrl,
+    TIERSTREAM_NAMESPACE: ns,
+    HTTP_PORT: String(httpPort),
+    // info: kafkajs's group-join lines, counted as re-joins; the workers log nothing per record at info.
+    LOG_LEVEL: 'info',
+    SCORING_POLICY_FILE: ctx.policyFile,
+    ...extra,
+    ...ctx.o.workerEnv,
+  };
+  const main = path.join(ctx.o.workerRoot, 'services', worker, 'dist', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: build that checkout first (bash infra/local/bootstrap.sh)`);
+  const name = `${ns.replace(/\.$/, '').split('-').pop() ?? 'x'}-${worker}`;
+  const w = new ScoringProcess(main, env, httpPort, ctx.dir, false, name);
+  ctx.workers.push(w);
+  w.start();
+  return w;
+}
+
+async function stopWorker(ctx: Ctx, w: ScoringProcess): Promise<void> {
+  await w.stop();
+  ctx.workers.splice(ctx.workers.indexOf(w), 1);
+}
+
+async function provision(ctx: Ctx, role: string): Promise<string> {
+  const ns = namespaceFor(role);
+  ctx.namespaces.push(ns);
+  await provisionNamespace(ctx.endpoints, ctx.logger, ns, undefined);
+  return ns;
+}
+
+/** The ingest worker's count of canonical events it wrote (all of them, when nothing was dropped). */
+async function ingestWrote(w: ScoringProcess, ns: string): Promise<number> {
+  return metricValue(await w.metrics(), 'tierstream_events_out_total', `topic="${topicNames(ns).events}"`);
+}
+
+interface IsolatedResult {
+  namespace: string;
+  produce: ProduceResult;
+  ingest?: { drain: DrainResult; rate: DrainRate; canonicalRecords: number; rssPeakBytes: number | null; usedMemoryDelta: number; dedupeKeys: KeyBytes; dedupeBytesPerEvent: number; rejoins: ReturnType<typeof rejoinsInLog> };
+  consume?: ConsumeResult;
+  scoring?: {
+    drain: DrainResult;
+    rate: DrainRate;
+    rejoins: ReturnType<typeof rejoinsInLog>;
+    memberIds: number;
+    rssPeakBytes: number | null;
+    rssMetricBytes: number;
+    usedMemoryDelta: number;
+    redisBytesPerCustomer: number;
+    scoringKeyBytesPerCustomer: number;
+    transitions: number;
+    deadLetters: number;
+  };
+  latency?: (LatencyRun & { caughtUpBefore: boolean })[];
+}
+
+/** Raw produce, ingest alone, raw consume, scoring alone and the latency loads, in one namespace. */
+async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<string>): Promise<IsolatedResult> {
+  const { o, admin, redis } = ctx;
+  const ns = await provision(ctx, 'a');
+  const topics = topicNames(ns);
+  log(`  namespace ${ns}`);
+
+  log(`  raw kafkajs producer: ${int(data.events)} upstream JSON records into ${topics.raw}`);
+  const produce = await produceRaw(ctx.raw, topics.raw, data.raw);
+  log(`    ${fixed(produce.seconds)} s, ${int(produce.perSecond)} records/s`);
+  const result: IsolatedResult = { namespace: ns, produce };
+
+  log('  ingest alone drains the raw topic');
+  const memBeforeIngest = await usedMemory(redis);
+  let started = performance.now();
+  const ingest = await startWorker(ctx, 'ingest', ns);
+  let peak = 0;
+  const ingestDrain = await waitForGroup(admin, {
+    groupId: groupOf(ns, 'ingest'),
+    topic: topics.raw,
+    transactional: false,
+    total: data.events,
+    startedMs: started,
+    timeoutSeconds: o.phaseTimeoutSeconds,
+    every: () => {
+      ingest.assertRunning();
+      peak = Math.max(peak, ingest.peakRssBytes() ?? 0);
+    },
+    log,
+  });
+  const canonicalRecords = (await ingestWrote(ingest, ns)) || data.events;
+  peak = Math.max(peak, ingest.peakRssBytes() ?? 0);
+  await stopWorker(ctx, ingest);
+  const memAfterIngest = await usedMemory(redis);
+  // Nothing but ingest has written under the namespace yet: all its keys are ingest's (dedupe and whatever it keeps beside).
+  const dedupeKeys = await keyBytes(redis, `${ns}*`);
+  result.ingest = {
+    drain: ingestDrain,
+    rate: drainRate(data.events, ingestDrain.seconds, ingestDrain.samples),
+    canonicalRecords,
+    rssPeakBytes: peak || null,
+    usedMemoryDelta: memAfterIngest - memBeforeIngest,
+    dedupeKeys,
+    dedupeBytesPerEvent: dedupeKeys.bytes / canonicalRecords,
+    rejoins: rejoinsInLog(fs.readFileSync(ingest.logFile, 'utf8'), groupOf(ns, 'ingest')),
+  };
+  log(`    ${ingestDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(ingestDrain.seconds)} s from its start: ${int(result.ingest.rate.perSecond)} events/s (${result.ingest.rate.steadyPerSecond === null ? 'no steady rate' : `${int(result.ingest.rate.steadyPerSecond)}/s after 10%`}); ${int(canonicalRecords)} canonical events`);
+  log(`    dedupe: ${int(dedupeKeys.keys)} keys, ${int(dedupeKeys.bytes)} B (MEMORY USAGE), ${fixed(result.ingest.dedupeBytesPerEvent)} B per event; used_memory +${mib(result.ingest.usedMemoryDelta)}`);
+
+  log(`  raw kafkajs consumer reads ${topics.events}`);
+  result.consume = await consumeRaw(ctx.raw, `${ns}bench-baseline`, topics.events, canonicalRecords, o.phaseTimeoutSeconds);
+  log(`    ${int(result.consume.records)} records in ${fixed(result.consume.seconds, 2)} s after a ${fixed(result.consume.joinSeconds)} s join: ${int(result.consume.perSecond)} records/s`);
+
+  if (!run.has('scoring')) return result;
+  log('  scoring alone drains the canonical events topic');
+  const memBeforeScoring = await usedMemory(redis);
+  started = performance.now();
+  const scoring = await startWorker(ctx, 'scoring', ns);
+  peak = 0;
+  const members = new Set<string>();
+  let polls = 0;
+  const scoringDrain = await waitForGroup(admin, {
+    groupId: groupOf(ns, 'scoring'),
+    topic: topics.events,
+    transactional: true,
+    total: canonicalRecords,
+    startedMs: started,
+    timeoutSeconds: o.phaseTimeoutSeconds,
+    every: () => {
+      scoring.assertRunning();
+      peak = Math.max(peak, scoring.peakRssBytes() ?? 0);
+      // A member evicted and back has a new member id: a re-join the log may not name.
+      if (polls++ % 5 === 0) {
+        void admin.describeGroups([groupOf(ns, 'scoring')]).then(
+          ({ groups }) => groups[0]?.members.forEach((m) => members.add(m.memberId)),
+          () => undefined,
+        );
+      }
+    },
+    log,
+  });
+  peak = Math.max(peak, scoring.peakRssBytes() ?? 0);
+  const metrics = await scoring.metrics();
+  const memAfterScoring = await usedMemory(redis);
+  const all = await keyBytes(redis, `${ns}*`);
+  result.scoring = {
+    drain: scoringDrain,
+    rate: drainRate(canonicalRecords, scoringDrain.seconds, scoringDrain.samples),
+    rejoins: rejoinsInLog(fs.readFileSync(scoring.logFile, 'utf8'), groupOf(ns, 'scoring')),
+    memberIds: members.size,
+    rssPeakBytes: peak || null,
+    rssMetricBytes: metricValue(metrics, 'process_resident_memory_bytes'),
+    usedMemoryDelta: memAfterScoring - memBeforeScoring,
+    redisBytesPerCustomer: (memAfterScoring - memBeforeScoring) / data.customers,
+    scoringKeyBytesPerCustomer: (all.bytes - dedupeKeys.bytes) / data.customers,
+    transitions: metricValue(metrics, 'tierstream_events_out_total', `topic="${topics.tierChanged}"`),
+    deadLetters: metricValue(metrics, 'tierstream_dead_letters_total'),
+  };
+  const s = result.scoring;
+  log(`    ${scoringDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(scoringDrain.seconds)} s from its start: ${int(s.rate.perSecond)} events/s (${s.rate.steadyPerSecond === null ? 'no steady rate' : `${int(s.rate.steadyPerSecond)}/s after 10%`}); ${int(s.transitions)} transitions`);
+  log(`    re-joins ${s.rejoins.rejoins} (${s.memberIds} member ids), peak RSS ${s.rssPeakBytes === null ? 'n/a' : mib(s.rssPeakBytes)}; Redis +${mib(s.usedMemoryDelta)}: ${int(s.redisBytesPerCustomer)} B per customer (keys: ${int(s.scoringKeyBytesPerCustomer)} B)`);
+
+  if (run.has('latency')) {
+    log(`  latency: ingest and scoring running, new customers' orders offered into ${topics.events}`);
+    const ingestAgain = await startWorker(ctx, 'ingest', ns);
+    await ingestAgain.waitReady();
+    const registry = createSchemaRegistry(ctx.endpoints.schemaRegistryUrl);
+    const eventCodec = new AvroCodec<CustomerEventRecord>(registry, topics.events, SchemaFiles.customerEvent);
+    const changeCodec = new AvroCodec<TierChanged>(registry, topics.tierChanged, SchemaFiles.tierChanged);
+    await Promise.all([eventCodec.init(), changeCodec.init()]);
+    const probe = new LatencyProbe(ctx.raw, `${ns}bench-latency`, topics, eventCodec, changeCodec);
+    await probe.start();
+    result.latency = [];
+    try {
+      for (const rate of o.rates) {
+        // Caught up first: the previous load's backlog would be measured again.
+        const caughtUp = await waitForGroup(admin, { groupId: groupOf(ns, 'scoring'), topic: topics.events, transactional: true, total: 1, startedMs: performance.now(), timeoutSeconds: o.latencyDrainSeconds, every: () => scoring.assertRunning() });
+        if (!caughtUp.completed) log(`    scoring still had a backlog after ${o.latencyDrainSeconds} s: the next load starts on top of it`);
+        // At the dataset's last event time: the watermark stays where it is, so no sweep runs meanwhile.
+        const measured = await probe.run(`l${rate}-`, rate, o.latencySeconds, o.latencyDrainSeconds, data.lastEventTime, log);
+        result.latency.push({ ...measured, caughtUpBefore: caughtUp.completed });
+      }
+    } finally {
+      await probe.stop();
+      await stopWorker(ctx, ingestAgain);
+    }
+    scoring.assertRunning();
+  }
+  await stopWorker(ctx, scoring);
+  return result;
+}
+
+interface PipelineResult {
+  namespace: string;
+  produce: ProduceResult;
+  completed: boolean;
+  seconds: number;
+  perSecond: number;
+  rate: DrainRate;
+  transitions: number;
+  notified: number;
+}
+
+/** Ingest, scoring and notifier (one log subscriber) together on the raw records, in a namespace of their own. */
+async function pipelinePhase(ctx: Ctx, data: BenchDataset): Promise<PipelineResult> {
+  const { admin, o } = ctx;
+  const ns = await provision(ctx, 'p');
+  const topics = topicNames(ns);
+  const produce = await produceRaw(ctx.raw, topics.raw, data.raw);
+  log(`  namespace ${ns}: ${int(data.events)} raw records written in ${fixed(produce.seconds)} s; starting ingest, scoring and notifier`);
+  const started = performance.now();
+  const workers = [
+    await startWorker(ctx, 'ingest', ns),
+    await startWorker(ctx, 'scoring', ns),
+    await startWorker(ctx, 'notifier', ns, { NOTIFIER_SUBSCRIBERS: JSON.stringify({ subscribers: [{ id: 'bench-log', type: 'log' }] }) }),
+  ];
+  const every = (): void => workers.forEach((w) => w.assertRunning());
+  const timeoutSeconds = o.phaseTimeoutSeconds;
+  const ingest = await waitForGroup(admin, { groupId: groupOf(ns, 'ingest'), topic: topics.raw, transactional: false, total: data.events, startedMs: started, timeoutSeconds, every });
+  const scoring = await waitForGroup(admin, { groupId: groupOf(ns, 'scoring'), topic: topics.events, transactional: true, total: data.events, startedMs: started, timeoutSeconds, every, log });
+  const notifier = await waitForGroup(admin, { groupId: groupOf(ns, 'notifier'), topic: topics.tierChanged, transactional: true, total: data.events, startedMs: started, timeoutSeconds, every });
+  const seconds = notifier.seconds;
+  const [ingestW, scoringW, notifierW] = workers as [ScoringProcess, ScoringProcess, ScoringProcess];
+  const transitions = metricValue(await scoringW.metrics(), 'tierstream_events_out_total', `topic="${topics.tierChanged}"`);
+  const notified = metricValue(await notifierW.metrics(), 'tierstream_events_in_total');
+  for (const w of [ingestW, scoringW, notifierW]) await stopWorker(ctx, w);
+  const completed = ingest.completed && scoring.completed && notifier.completed;
+  const result = { namespace: ns, produce, completed, seconds, perSecond: data.events / seconds, rate: drainRate(data.events, scoring.seconds, scoring.samples), transitions, notified };
+  log(`    ${completed ? 'drained' : 'NOT drained'} in ${fixed(seconds)} s: ${int(result.perSecond)} events/s through all three; ${int(transitions)} transitions, ${int(notified)} consumed by the notifier`);
+  return result;
+}
+
+/** The sweep benchmark's measurement (bench/sweep-rate.ts) on `customers` seeded customers all due at once. */
+async function sweepPhase(ctx: Ctx, customers: number): Promise<{ namespace: string; seedSeconds: number; measurement: SweepMeasurement }> {
+  const ns = await provision(ctx, 's');
+  const topic = topicNames(ns).events;
+  const partitions = (await ctx.admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 12;
+  const set = buildTemplates(loadPolicyFile(ctx.policyFile), Math.min(1000, customers), ctx.o.seed, DUE_DAY);
+  // Seeded by hand through the commit script in today's record format (bench/lib/seed.ts), as bench:sweep does.
+  const seed = await seedCustomers(ctx.redis, { namespace: ns, topic, partitions, customers, templates: set.templates, dueTime: set.dueTime, chunk: 5000 }, new AbortController().signal, (l) => log(`    ${l}`));
+  log(`  namespace ${ns}: ${int(customers)} customers seeded in ${fixed(seed.seconds)} s, all due on ${new Date(DUE_DAY).toISOString().slice(0, 10)}`);
+  const scoring = await startWorker(ctx, 'scoring', ns, { LOG_LEVEL: 'warn' });
+  await scoring.waitReady();
+  await waitForAssignment(ctx.admin, groupOf(ns, 'scoring'), [scoring]);
+  const measurement = await measureSweep({ maxSweepSeconds: ctx.o.phaseTimeoutSeconds, stallSeconds: 120 }, log, {
+    endpoints: ctx.endpoints,
+    redis: ctx.redis,
+    admin: ctx.admin,
+    workers: [scoring],
+    namespace: ns,
+    partitions,
+    watermark: DUE_DAY,
+    signal: new AbortController().signal,
+  });
+  await stopWorker(ctx, scoring);
+  log(`    ${measurement.completed ? 'completed' : 'NOT completed'}: ${int(measurement.reevaluated)} re-evaluated in ${fixed(measurement.seconds)} s, ${int(measurement.customersPerSecond)} customers/s`);
+  return { namespace: ns, seedSeconds: seed.seconds, measurement };
+}
+
+function gitCommit(dir: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const TARGETS: Record<string, string> = {
+  baseline_produce_eps: '',
+  baseline_consume_eps: '',
+  ingest_eps: '>= 40,000',
+  scoring_eps: '>= 40,000',
+  scoring_ratio: '',
+  sweep_cps: '>= 40,000',
+  pipeline_eps: '>= 15,000',
+  p50_ms_at_2k: '',
+  p99_ms_at_2k: '<= 250',
+  p99_ms_at_5k: '<= 500',
+  redis_bytes_per_customer: '<= 1,024',
+  dedupe_bytes_per_event: '<= 32',
+  worker_rss_mb: '<= 300',
+  scoring_rejoins: '0',
+};
+
+function printTable(figures: Record<string, number | null>, notes: Record<string, string>): void {
+  log('');
+  log(`  ${'figure'.padEnd(26)} ${'value'.padStart(12)}  ${'target'.padEnd(11)} note`);
+  for (const key of Object.keys(TARGETS)) {
+    const v = figures[key];
+    const text = v === null || v === undefined ? 'n/a' : Math.abs(v) >= 100 || Number.isInteger(v) ? int(v) : fixed(v, key === 'scoring_ratio' ? 4 : 1);
+    log(`  ${key.padEnd(26)} ${text.padStart(12)}  ${(TARGETS[key] ?? '').padEnd(11)} ${notes[key] ?? ''}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const o = optionsOrExitCode((argv) => parseBenchOptions(argv, REPO_ROOT), BENCH_USAGE, process.argv.slice(2));
+  if (typeof o === 'number') return o;
+  const startedAt = new Date();
+  const run = phasesToRun(o.only);
+  const logger = createLogger({ name: 'bench', level: 'warn' });
+  const { endpoints, source } = await resolveEndpoints({ start: true, progress: (l) => log(`    ${l}`) });
+  log(`stack: ${source === 'env' ? 'endpoints from the environment' : 'the local stack'} (${endpoints.kafkaBrokers.join(',')}, ${endpoints.schemaRegistryUrl}, ${endpoints.redisUrl}); workers from ${o.workerRoot}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const redis = createRedis(endpoints.redisUrl, logger);
+  const admin = createKafka({ clientId: 'bench-admin', brokers: endpoints.kafkaBrokers, logger }).admin();
+  const ctx: Ctx = { o, endpoints, logger, redis, admin, raw: rawKafka(endpoints.kafkaBrokers, 'bench-raw'), dir, policyFile: policyWithoutWallClockTick(o.policyFile, dir), workers: [], namespaces: [] };
+  process.on('exit', () => ctx.workers.forEach((w) => w.killNow()));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+  let error: string | null = null;
+  let data: BenchDataset | undefined;
+  let isolated: IsolatedResult | undefined;
+  let pipeline: PipelineResult | undefined;
+  let sweep: Awaited<ReturnType<typeof sweepPhase>> | undefined;
+  const removals: Removal[] = [];
+  const redisVersion = (await redisInfo(redis))['redis_version'] ?? null;
+  try {
+    await admin.connect();
+    if (run.has('baseline') || run.has('pipeline')) {
+      log(`dataset: ${int(o.events)} events for ${int(o.customers)} customers over 180 days (seed ${o.seed})`);
+      data = benchDataset(o.events, o.customers, o.seed);
+      log(`  ${int(data.events)} events (${Object.entries(data.byType).map(([t, n]) => `${t.toLowerCase()} ${int(n)}`).join(', ')}), ${int(data.customers)} customers with events, built in ${fixed(data.seconds)} s`);
+    }
+    if (data && run.has('baseline')) {
+      log('isolated phases');
+      isolated = await isolatedPhases(ctx, data, run);
+    }
+    if (data && run.has('pipeline')) {
+      log('pipeline: ingest + scoring + notifier (log subscriber)');
+      pipeline = await pipelinePhase(ctx, data);
+    }
+    if (run.has('sweep')) {
+      log(`sweep: ${int(o.sweepCustomers)} customers due at once`);
+      sweep = await sweepPhase(ctx, o.sweepCustomers);
+    }
+  } catch (err) {
+    error = (err as Error).stack ?? String(err);
+    console.error(`failed: ${error}`);
+  } finally {
+    for (const w of [...ctx.workers]) await stopWorker(ctx, w).catch(() => undefined);
+    for (const ns of ctx.namespaces) {
+      const removal = await removeNamespace(endpoints, redis, logger, ns);
+      removals.push(removal);
+      log(`cleaned up ${ns}: ${int(removal.keys)} keys, ${removal.topics} topics, ${removal.subjects} subjects${removal.problems.length > 0 ? `; problems: ${removal.problems.join('; ')}` : ''}`);
+    }
+    await admin.disconnect().catch(() => undefined);
+    redis.disconnect();
+  }
+
+  const latencyAt = (rate: number): LatencyRun | undefined => isolated?.latency?.find((l) => l.offeredPerSecond === rate);
+  const scoringEps = isolated?.scoring?.rate.perSecond ?? null;
+  const consumeEps = isolated?.consume?.perSecond ?? null;
+  const figures: Record<string, number | null> = {
+    baseline_produce_eps: isolated?.produce.perSecond ?? null,
+    baseline_consume_eps: consumeEps,
+    ingest_eps: isolated?.ingest?.rate.perSecond ?? null,
+    scoring_eps: scoringEps,
+    scoring_steady_eps: isolated?.scoring?.rate.steadyPerSecond ?? null,
+    scoring_ratio: scoringEps !== null && consumeEps ? scoringEps / consumeEps : null,
+    sweep_cps: sweep?.measurement.customersPerSecond ?? null,
+    pipeline_eps: pipeline?.perSecond ?? null,
+    p50_ms_at_2k: latencyAt(2000)?.latency.p50Ms ?? null,
+    p99_ms_at_2k: latencyAt(2000)?.latency.p99Ms ?? null,
+    p99_ms_at_5k: latencyAt(5000)?.latency.p99Ms ?? null,
+    redis_bytes_per_customer: isolated?.scoring?.redisBytesPerCustomer ?? null,
+    dedupe_bytes_per_event: isolated?.ingest?.dedupeBytesPerEvent ?? null,
+    worker_rss_mb: isolated?.scoring?.rssPeakBytes ? isolated.scoring.rssPeakBytes / 2 ** 20 : null,
+    scoring_rejoins: isolated?.scoring?.rejoins.rejoins ?? null,
+    events: data?.events ?? null,
+    customers: data?.customers ?? null,
+  };
+  const notes: Record<string, string> = {};
+  if (isolated?.ingest && !isolated.ingest.drain.completed) notes['ingest_eps'] = 'NOT drained (phase timeout)';
+  if (isolated?.scoring) {
+    notes['scoring_eps'] = isolated.scoring.drain.completed ? `${int(isolated.scoring.rate.steadyPerSecond ?? 0)}/s after the first 10%` : 'NOT drained (phase timeout)';
+    notes['scoring_rejoins'] = `${isolated.scoring.memberIds} member ids seen`;
+  }
+  for (const [key, rate] of [['p99_ms_at_2k', 2000], ['p99_ms_at_5k', 5000]] as const) {
+    const l = latencyAt(rate);
+    if (l) notes[key] = l.keptUp ? `${int(l.seen)} events` : `did NOT keep up: ${int(l.sentPerSecond)}/s sent, ${int(l.missing)} of ${int(l.sent)} not seen in ${o.latencyDrainSeconds} s`;
+  }
+  if (pipeline && !pipeline.completed) notes['pipeline_eps'] = 'NOT drained (phase timeout)';
+  if (sweep && !sweep.measurement.completed) notes['sweep_cps'] = `NOT completed: ${sweep.measurement.stoppedBecause ?? '?'}`;
+  printTable(figures, notes);
+
+  const m = machineInfo();
+  const kafkajsVersion = (JSON.parse(fs.readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
+  const workerLogs = countLogProblems(fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => path.join(dir, f)));
+  const result = {
+    benchmark: 'bench',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    error,
+    ...figures,
+    machine: m,
+    versions: { node: process.version, kafka: source === 'local-stack' ? (process.env['KAFKA_VERSION'] ?? DEFAULT_KAFKA_VERSION) : null, redis: redisVersion, kafkajs: kafkajsVersion },
+    git: { commit: m.git.commit, workerRoot: path.relative(REPO_ROOT, o.workerRoot) || '.', workerCommit: gitCommit(o.workerRoot) },
+    stack: { source, kafkaBrokers: endpoints.kafkaBrokers },
+    parameters: {
+      events: o.events,
+      customers: o.customers,
+      seed: o.seed,
+      quick: o.quick,
+      phases: [...run],
+      rates: o.rates,
+      latencySeconds: o.latencySeconds,
+      latencyDrainSeconds: o.latencyDrainSeconds,
+      sweepCustomers: o.sweepCustomers,
+      phaseTimeoutSeconds: o.phaseTimeoutSeconds,
+      workerEnv: o.workerEnv,
+      policy: `${path.relative(REPO_ROOT, o.policyFile)} (wall_clock_tick: off)`,
+    },
+    notes,
+    dataset: data ? { events: data.events, customers: data.customers, byType: data.byType, lastEventTime: new Date(data.lastEventTime).toISOString(), seconds: data.seconds } : null,
+    isolated: isolated ?? null,
+    pipeline: pipeline ?? null,
+    sweep: sweep ? { ...sweep, measurement: { ...sweep.measurement, samples: undefined } } : null,
+    workerLogs,
+    cleanup: removals,
+  };
+  const names = resultFileNames(o.name, startedAt, o.quick);
+  const file = writeResultFiles(o.resultsDir, [names.run, names.latest], result);
+  log(`\nresult: ${path.relative(process.cwd(), file)} (and ${names.latest})`);
+  if (error || o.keepLogs) log(`worker logs kept in ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+  return error ? 1 : 0;
+}
+
+runMain(main);

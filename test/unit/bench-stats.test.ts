@@ -1,0 +1,76 @@
+import { parseBenchOptions, phasesToRun, resultFileNames } from '../../bench/lib/bench-options';
+import { drainRate, LatencyRecorder, offeredBy } from '../../bench/lib/stats';
+
+describe('the benchmark (bench/lib)', () => {
+  describe('drainRate', () => {
+    it('gives the whole-phase rate and the rate after the first 10%', () => {
+      // 1,000 records: 100 by 5 s (start-up), then 300/s.
+      const samples: [number, number][] = [[0, 0], [4, 0], [5, 100], [6, 400], [8, 1000]];
+      const r = drainRate(1000, 8, samples);
+      expect(r.perSecond).toBe(125);
+      expect(r.steadyFromSeconds).toBe(5);
+      expect(r.steadyPerSecond).toBe(300);
+    });
+
+    it('has no steady rate when nothing came after the 10% sample', () => {
+      expect(drainRate(1000, 2, [[0, 0], [2, 1000]]).steadyPerSecond).toBeNull();
+    });
+  });
+
+  describe('LatencyRecorder', () => {
+    it('summarises 1..1000 ms with percentiles within the histogram’s 0.1% resolution', () => {
+      const r = new LatencyRecorder();
+      for (let ms = 1; ms <= 1000; ms++) r.record(ms);
+      const s = r.summary();
+      expect(s.count).toBe(1000);
+      expect(Math.abs((s.p50Ms ?? 0) - 500)).toBeLessThanOrEqual(0.5);
+      expect(Math.abs((s.p99Ms ?? 0) - 990)).toBeLessThanOrEqual(1);
+      expect(Math.abs((s.maxMs ?? 0) - 1000)).toBeLessThanOrEqual(1);
+    });
+
+    it('has no percentiles before anything was recorded', () => {
+      expect(new LatencyRecorder().summary()).toMatchObject({ count: 0, p50Ms: null, p99Ms: null });
+    });
+  });
+
+  it('offeredBy paces a fixed rate and never passes the total', () => {
+    expect(offeredBy(2000, 0, 10_000)).toBe(0);
+    expect(offeredBy(2000, 1500, 10_000)).toBe(3000);
+    expect(offeredBy(2000, 60_000, 10_000)).toBe(10_000);
+  });
+
+  describe('parseBenchOptions', () => {
+    it('defaults to the issue’s size: 1M events, 100k customers, all phases', () => {
+      const o = parseBenchOptions([], '/repo');
+      expect(o).toMatchObject({ events: 1_000_000, customers: 100_000, quick: false, rates: [2000, 5000], workerRoot: '/repo' });
+      expect([...(o?.only ?? [])]).toEqual(['baseline', 'ingest', 'scoring', 'latency', 'pipeline', 'sweep']);
+    });
+
+    it('makes --quick small, and lets explicit sizes win', () => {
+      expect(parseBenchOptions(['--quick'], '/repo')).toMatchObject({ events: 10_000, customers: 1_000, latencySeconds: 3 });
+      expect(parseBenchOptions(['--quick', '--events', '200_000', '--customers', '20000'], '/repo')).toMatchObject({ events: 200_000, customers: 20_000 });
+    });
+
+    it('resolves --worker-root against the checkout', () => {
+      expect(parseBenchOptions(['--worker-root', '/tmp/base'], '/repo')?.workerRoot).toBe('/tmp/base');
+      expect(parseBenchOptions(['--worker-root', '../base'], '/work/repo')?.workerRoot).toBe('/work/base');
+    });
+
+    it('refuses an unknown phase, more customers than events and a bad number', () => {
+      expect(() => parseBenchOptions(['--only', 'scoring,warp'], '/repo')).toThrow('unknown phase warp');
+      expect(() => parseBenchOptions(['--events', '1000', '--customers', '2000'], '/repo')).toThrow('must not exceed');
+      expect(() => parseBenchOptions(['--events', 'many'], '/repo')).toThrow('--events');
+    });
+  });
+
+  it('runs what a phase needs: latency needs scoring, scoring needs ingest and the raw producer', () => {
+    expect([...phasesToRun(new Set(['latency']))].sort()).toEqual(['baseline', 'ingest', 'latency', 'scoring']);
+    expect([...phasesToRun(new Set(['sweep']))]).toEqual(['sweep']);
+  });
+
+  it('never lets a quick run replace latest.json', () => {
+    const at = new Date('2026-12-01T19:00:00.123Z');
+    expect(resultFileNames('bench', at, false)).toEqual({ run: 'bench-2026-12-01T19-00-00Z.json', latest: 'latest.json' });
+    expect(resultFileNames('bench', at, true)).toEqual({ run: 'bench-quick-2026-12-01T19-00-00Z.json', latest: 'quick-latest.json' });
+  });
+});
