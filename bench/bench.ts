@@ -17,9 +17,9 @@ import { benchDataset, type BenchDataset } from './lib/dataset';
 import { consumeRaw, keyBytes, produceRaw, rawKafka, rejoinsInLog, waitForGroup, type ConsumeResult, type DrainResult, type KeyBytes, type ProduceResult } from './lib/drain';
 import { LatencyProbe, type LatencyRun } from './lib/latency';
 import { optionsOrExitCode, runMain } from './lib/cli';
-import { machineInfo, redisInfo } from './lib/machine';
+import { busyShare, machineCpu, machineInfo, redisInfo, stealShare, type CpuTimes } from './lib/machine';
 import { provisionNamespace, removeNamespace, type Removal } from './lib/namespace';
-import { fixed, int, mib, writeResultFiles } from './lib/results';
+import { fixed, int, mib, pct, writeResultFiles } from './lib/results';
 import { seedCustomers } from './lib/seed';
 import { drainRate, type DrainRate } from './lib/stats';
 import { countLogProblems, DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
@@ -36,6 +36,18 @@ const groupOf = (ns: string, worker: WorkerName): string => `${ns}tierstream-${w
 /** A namespace of this run: `bench-<run>-<role>.` (removed at the end, whatever happens). */
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const namespaceFor = (role: string): string => `bench-${runId}-${role}.`;
+
+/** The machine's CPU over a phase: how busy all cores were, how much the hypervisor took, the load average at its end. */
+interface PhaseCpu {
+  readonly machineBusyShare: number | null;
+  readonly stealShare: number | null;
+  readonly loadAverage: number[];
+}
+
+const cpuSince = (from: CpuTimes | undefined): PhaseCpu => {
+  const now = machineCpu();
+  return { machineBusyShare: busyShare(from, now), stealShare: stealShare(from, now), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+};
 
 interface Ctx {
   readonly o: BenchOptions;
@@ -78,6 +90,12 @@ async function stopWorker(ctx: Ctx, w: ScoringProcess): Promise<void> {
   ctx.workers.splice(ctx.workers.indexOf(w), 1);
 }
 
+/** A drain that stalled means a broken worker, not a slow one: the run fails (and CI with it). */
+function failIfStalled(what: string, drain: { readonly stoppedBecause: string | null }, workers: readonly ScoringProcess[]): void {
+  if (!drain.stoppedBecause?.startsWith('stalled')) return;
+  throw new Error(`${what} ${drain.stoppedBecause}\n${workers.map((w) => `${w.name}:\n${w.logTail(5)}`).join('\n')}`);
+}
+
 async function provision(ctx: Ctx, role: string): Promise<string> {
   const ns = namespaceFor(role);
   ctx.namespaces.push(ns);
@@ -93,11 +111,12 @@ async function ingestWrote(w: ScoringProcess, ns: string): Promise<number> {
 interface IsolatedResult {
   namespace: string;
   produce: ProduceResult;
-  ingest?: { drain: DrainResult; rate: DrainRate; canonicalRecords: number; rssPeakBytes: number | null; usedMemoryDelta: number; dedupeKeys: KeyBytes; dedupeBytesPerEvent: number; rejoins: ReturnType<typeof rejoinsInLog> };
+  ingest?: { drain: DrainResult; rate: DrainRate; cpu: PhaseCpu; canonicalRecords: number; rssPeakBytes: number | null; usedMemoryDelta: number; dedupeKeys: KeyBytes; dedupeBytesPerEvent: number; rejoins: ReturnType<typeof rejoinsInLog> };
   consume?: ConsumeResult;
   scoring?: {
     drain: DrainResult;
     rate: DrainRate;
+    cpu: PhaseCpu;
     rejoins: ReturnType<typeof rejoinsInLog>;
     memberIds: number;
     rssPeakBytes: number | null;
@@ -126,6 +145,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
   log('  ingest alone drains the raw topic');
   const memBeforeIngest = await usedMemory(redis);
   let started = performance.now();
+  let cpuFrom = machineCpu();
   const ingest = await startWorker(ctx, 'ingest', ns);
   let peak = 0;
   const ingestDrain = await waitForGroup(admin, {
@@ -135,12 +155,15 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     total: data.events,
     startedMs: started,
     timeoutSeconds: o.phaseTimeoutSeconds,
+    stallSeconds: o.stallSeconds,
     every: () => {
       ingest.assertRunning();
       peak = Math.max(peak, ingest.peakRssBytes() ?? 0);
     },
     log,
   });
+  const ingestCpu = cpuSince(cpuFrom);
+  failIfStalled('ingest alone:', ingestDrain, [ingest]);
   const canonicalRecords = (await ingestWrote(ingest, ns)) || data.events;
   peak = Math.max(peak, ingest.peakRssBytes() ?? 0);
   await stopWorker(ctx, ingest);
@@ -150,6 +173,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
   result.ingest = {
     drain: ingestDrain,
     rate: drainRate(data.events, ingestDrain.seconds, ingestDrain.samples),
+    cpu: ingestCpu,
     canonicalRecords,
     rssPeakBytes: peak || null,
     usedMemoryDelta: memAfterIngest - memBeforeIngest,
@@ -157,17 +181,18 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     dedupeBytesPerEvent: dedupeKeys.bytes / canonicalRecords,
     rejoins: rejoinsInLog(fs.readFileSync(ingest.logFile, 'utf8'), groupOf(ns, 'ingest')),
   };
-  log(`    ${ingestDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(ingestDrain.seconds)} s from its start: ${int(result.ingest.rate.perSecond)} events/s (${result.ingest.rate.steadyPerSecond === null ? 'no steady rate' : `${int(result.ingest.rate.steadyPerSecond)}/s after 10%`}); ${int(canonicalRecords)} canonical events`);
+  log(`    ${ingestDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(ingestDrain.seconds)} s from its start: ${int(result.ingest.rate.perSecond)} events/s (${result.ingest.rate.steadyPerSecond === null ? 'no steady rate' : `${int(result.ingest.rate.steadyPerSecond)}/s after 10%`}); ${int(canonicalRecords)} canonical events; machine ${pct(ingestCpu.machineBusyShare)} busy`);
   log(`    dedupe: ${int(dedupeKeys.keys)} keys, ${int(dedupeKeys.bytes)} B (MEMORY USAGE), ${fixed(result.ingest.dedupeBytesPerEvent)} B per event; used_memory +${mib(result.ingest.usedMemoryDelta)}`);
 
   log(`  raw kafkajs consumer reads ${topics.events}`);
   result.consume = await consumeRaw(ctx.raw, `${ns}bench-baseline`, topics.events, canonicalRecords, o.phaseTimeoutSeconds);
-  log(`    ${int(result.consume.records)} records in ${fixed(result.consume.seconds, 2)} s after a ${fixed(result.consume.joinSeconds)} s join: ${int(result.consume.perSecond)} records/s`);
+  log(`    ${int(result.consume.records)} records in ${fixed(result.consume.seconds, 2)} s from its join (${fixed(result.consume.joinSeconds)} s after subscribing; first batch ${fixed(result.consume.firstBatchSeconds, 2)} s after it): ${int(result.consume.perSecond)} records/s`);
 
   if (!run.has('scoring')) return result;
   log('  scoring alone drains the canonical events topic');
   const memBeforeScoring = await usedMemory(redis);
   started = performance.now();
+  cpuFrom = machineCpu();
   const scoring = await startWorker(ctx, 'scoring', ns);
   peak = 0;
   const members = new Set<string>();
@@ -179,6 +204,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     total: canonicalRecords,
     startedMs: started,
     timeoutSeconds: o.phaseTimeoutSeconds,
+    stallSeconds: o.stallSeconds,
     every: () => {
       scoring.assertRunning();
       peak = Math.max(peak, scoring.peakRssBytes() ?? 0);
@@ -192,6 +218,8 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     },
     log,
   });
+  const scoringCpu = cpuSince(cpuFrom);
+  failIfStalled('scoring alone:', scoringDrain, [scoring]);
   peak = Math.max(peak, scoring.peakRssBytes() ?? 0);
   const metrics = await scoring.metrics();
   const memAfterScoring = await usedMemory(redis);
@@ -199,6 +227,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
   result.scoring = {
     drain: scoringDrain,
     rate: drainRate(canonicalRecords, scoringDrain.seconds, scoringDrain.samples),
+    cpu: scoringCpu,
     rejoins: rejoinsInLog(fs.readFileSync(scoring.logFile, 'utf8'), groupOf(ns, 'scoring')),
     memberIds: members.size,
     rssPeakBytes: peak || null,
@@ -211,7 +240,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
   };
   const s = result.scoring;
   log(`    ${scoringDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(scoringDrain.seconds)} s from its start: ${int(s.rate.perSecond)} events/s (${s.rate.steadyPerSecond === null ? 'no steady rate' : `${int(s.rate.steadyPerSecond)}/s after 10%`}); ${int(s.transitions)} transitions`);
-  log(`    re-joins ${s.rejoins.rejoins} (${s.memberIds} member ids), peak RSS ${s.rssPeakBytes === null ? 'n/a' : mib(s.rssPeakBytes)}; Redis +${mib(s.usedMemoryDelta)}: ${int(s.redisBytesPerCustomer)} B per customer (keys: ${int(s.scoringKeyBytesPerCustomer)} B)`);
+  log(`    machine ${pct(s.cpu.machineBusyShare)} busy (load ${s.cpu.loadAverage.join(' ')}); re-joins ${s.rejoins.rejoins} (${s.memberIds} member ids), peak RSS ${s.rssPeakBytes === null ? 'n/a' : mib(s.rssPeakBytes)}; Redis +${mib(s.usedMemoryDelta)}: ${int(s.redisBytesPerCustomer)} B per customer (keys: ${int(s.scoringKeyBytesPerCustomer)} B)`);
 
   if (run.has('latency')) {
     log(`  latency: ingest and scoring running, new customers' orders offered into ${topics.events}`);
@@ -250,6 +279,7 @@ interface PipelineResult {
   seconds: number;
   perSecond: number;
   rate: DrainRate;
+  cpu: PhaseCpu;
   transitions: number;
   notified: number;
 }
@@ -262,6 +292,7 @@ async function pipelinePhase(ctx: Ctx, data: BenchDataset): Promise<PipelineResu
   const produce = await produceRaw(ctx.raw, topics.raw, data.raw);
   log(`  namespace ${ns}: ${int(data.events)} raw records written in ${fixed(produce.seconds)} s; starting ingest, scoring and notifier`);
   const started = performance.now();
+  const cpuFrom = machineCpu();
   const workers = [
     await startWorker(ctx, 'ingest', ns),
     await startWorker(ctx, 'scoring', ns),
@@ -269,16 +300,19 @@ async function pipelinePhase(ctx: Ctx, data: BenchDataset): Promise<PipelineResu
   ];
   const every = (): void => workers.forEach((w) => w.assertRunning());
   const timeoutSeconds = o.phaseTimeoutSeconds;
-  const ingest = await waitForGroup(admin, { groupId: groupOf(ns, 'ingest'), topic: topics.raw, transactional: false, total: data.events, startedMs: started, timeoutSeconds, every });
-  const scoring = await waitForGroup(admin, { groupId: groupOf(ns, 'scoring'), topic: topics.events, transactional: true, total: data.events, startedMs: started, timeoutSeconds, every, log });
-  const notifier = await waitForGroup(admin, { groupId: groupOf(ns, 'notifier'), topic: topics.tierChanged, transactional: true, total: data.events, startedMs: started, timeoutSeconds, every });
+  const stallSeconds = o.stallSeconds;
+  const ingest = await waitForGroup(admin, { groupId: groupOf(ns, 'ingest'), topic: topics.raw, transactional: false, total: data.events, startedMs: started, timeoutSeconds, stallSeconds, every });
+  const scoring = await waitForGroup(admin, { groupId: groupOf(ns, 'scoring'), topic: topics.events, transactional: true, total: data.events, startedMs: started, timeoutSeconds, stallSeconds, every, log });
+  const notifier = await waitForGroup(admin, { groupId: groupOf(ns, 'notifier'), topic: topics.tierChanged, transactional: true, total: data.events, startedMs: started, timeoutSeconds, stallSeconds, every });
+  for (const [what, d] of [['pipeline, ingest:', ingest], ['pipeline, scoring:', scoring], ['pipeline, notifier:', notifier]] as const) failIfStalled(what, d, workers);
   const seconds = notifier.seconds;
+  const cpu = cpuSince(cpuFrom);
   const [ingestW, scoringW, notifierW] = workers as [ScoringProcess, ScoringProcess, ScoringProcess];
   const transitions = metricValue(await scoringW.metrics(), 'tierstream_events_out_total', `topic="${topics.tierChanged}"`);
   const notified = metricValue(await notifierW.metrics(), 'tierstream_events_in_total');
   for (const w of [ingestW, scoringW, notifierW]) await stopWorker(ctx, w);
   const completed = ingest.completed && scoring.completed && notifier.completed;
-  const result = { namespace: ns, produce, completed, seconds, perSecond: data.events / seconds, rate: drainRate(data.events, scoring.seconds, scoring.samples), transitions, notified };
+  const result = { namespace: ns, produce, completed, seconds, perSecond: data.events / seconds, rate: drainRate(data.events, scoring.seconds, scoring.samples), cpu, transitions, notified };
   log(`    ${completed ? 'drained' : 'NOT drained'} in ${fixed(seconds)} s: ${int(result.perSecond)} events/s through all three; ${int(transitions)} transitions, ${int(notified)} consumed by the notifier`);
   return result;
 }
@@ -295,7 +329,7 @@ async function sweepPhase(ctx: Ctx, customers: number): Promise<{ namespace: str
   const scoring = await startWorker(ctx, 'scoring', ns, { LOG_LEVEL: 'warn' });
   await scoring.waitReady();
   await waitForAssignment(ctx.admin, groupOf(ns, 'scoring'), [scoring]);
-  const measurement = await measureSweep({ maxSweepSeconds: ctx.o.phaseTimeoutSeconds, stallSeconds: 120 }, log, {
+  const measurement = await measureSweep({ maxSweepSeconds: ctx.o.phaseTimeoutSeconds, stallSeconds: ctx.o.stallSeconds }, log, {
     endpoints: ctx.endpoints,
     redis: ctx.redis,
     admin: ctx.admin,
@@ -305,6 +339,7 @@ async function sweepPhase(ctx: Ctx, customers: number): Promise<{ namespace: str
     watermark: DUE_DAY,
     signal: new AbortController().signal,
   });
+  failIfStalled('sweep:', measurement, [scoring]);
   await stopWorker(ctx, scoring);
   log(`    ${measurement.completed ? 'completed' : 'NOT completed'}: ${int(measurement.reevaluated)} re-evaluated in ${fixed(measurement.seconds)} s, ${int(measurement.customersPerSecond)} customers/s`);
   return { namespace: ns, seedSeconds: seed.seconds, measurement };
@@ -358,7 +393,17 @@ async function main(): Promise<number> {
   const admin = createKafka({ clientId: 'bench-admin', brokers: endpoints.kafkaBrokers, logger }).admin();
   const ctx: Ctx = { o, endpoints, logger, redis, admin, raw: rawKafka(endpoints.kafkaBrokers, 'bench-raw'), dir, policyFile: policyWithoutWallClockTick(o.policyFile, dir), workers: [], namespaces: [] };
   process.on('exit', () => ctx.workers.forEach((w) => w.killNow()));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      // Once: the workers go at once, the namespaces are removed, then the exit; twice: the exit now.
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      console.error(`${signal}: removing this run's namespaces (again to quit at once)`);
+      ctx.workers.forEach((w) => w.killNow());
+      void Promise.all(ctx.namespaces.map((ns) => removeNamespace(endpoints, redis, logger, ns))).finally(() => process.exit(130));
+    });
+  }
 
   let error: string | null = null;
   let data: BenchDataset | undefined;
@@ -423,16 +468,17 @@ async function main(): Promise<number> {
     customers: data?.customers ?? null,
   };
   const notes: Record<string, string> = {};
-  if (isolated?.ingest && !isolated.ingest.drain.completed) notes['ingest_eps'] = 'NOT drained (phase timeout)';
+  const notDrained = (d: DrainResult): string => `NOT drained: ${d.stoppedBecause ?? '?'}`;
+  if (isolated?.ingest && !isolated.ingest.drain.completed) notes['ingest_eps'] = notDrained(isolated.ingest.drain);
   if (isolated?.scoring) {
-    notes['scoring_eps'] = isolated.scoring.drain.completed ? `${int(isolated.scoring.rate.steadyPerSecond ?? 0)}/s after the first 10%` : 'NOT drained (phase timeout)';
+    notes['scoring_eps'] = isolated.scoring.drain.completed ? `${int(isolated.scoring.rate.steadyPerSecond ?? 0)}/s after the first 10%` : notDrained(isolated.scoring.drain);
     notes['scoring_rejoins'] = `${isolated.scoring.memberIds} member ids seen`;
   }
   for (const [key, rate] of [['p99_ms_at_2k', 2000], ['p99_ms_at_5k', 5000]] as const) {
     const l = latencyAt(rate);
     if (l) notes[key] = l.keptUp ? `${int(l.seen)} events` : `did NOT keep up: ${int(l.sentPerSecond)}/s sent, ${int(l.missing)} of ${int(l.sent)} not seen in ${o.latencyDrainSeconds} s`;
   }
-  if (pipeline && !pipeline.completed) notes['pipeline_eps'] = 'NOT drained (phase timeout)';
+  if (pipeline && !pipeline.completed) notes['pipeline_eps'] = 'NOT drained (phase timeout or stalled: see the JSON)';
   if (sweep && !sweep.measurement.completed) notes['sweep_cps'] = `NOT completed: ${sweep.measurement.stoppedBecause ?? '?'}`;
   printTable(figures, notes);
 
@@ -472,8 +518,9 @@ async function main(): Promise<number> {
     cleanup: removals,
   };
   const names = resultFileNames(o.name, startedAt, o.quick);
-  const file = writeResultFiles(o.resultsDir, [names.run, names.latest], result);
-  log(`\nresult: ${path.relative(process.cwd(), file)} (and ${names.latest})`);
+  // A failed run keeps its file for a look, but never replaces the latest figures.
+  const file = writeResultFiles(o.resultsDir, error ? [names.run] : [names.run, names.latest], result);
+  log(`\nresult: ${path.relative(process.cwd(), file)}${error ? ' (failed: latest left as it was)' : ` (and ${names.latest})`}`);
   if (error || o.keepLogs) log(`worker logs kept in ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
   return error ? 1 : 0;

@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly sweepCustomers: number;
   /** Bound of every drain: a worker that has not drained by then is reported as not completed. */
   readonly phaseTimeoutSeconds: number;
+  /** Give a drain up when its group committed nothing for this long (a worker failing every batch). */
+  readonly stallSeconds: number;
   /** The checkout whose built services/<worker>/dist/main.js are run. */
   readonly workerRoot: string;
   readonly workerEnv: Readonly<Record<string, string>>;
@@ -47,6 +49,7 @@ scoring alone, latency at fixed offered loads, the whole pipeline, and the sweep
   --latency-drain-seconds <n> wait for the last transitions this long (default 30; --quick 5)
   --sweep-customers <n>      customers due at once in the sweep (default 1000000; --quick 1000)
   --phase-timeout-seconds <n> bound of each drain (default 1800; --quick 120)
+  --stall-seconds <n>        give a drain up after this long without progress (default 120; --quick 30)
   --worker-root <dir>        run the workers of another checkout's build (default: this one)
   --worker-env <k=v>         extra worker variable, repeatable
   --policy <file>            policy (default policies/default.yaml; its wall-clock tick is turned off)
@@ -71,6 +74,7 @@ export function parseBenchOptions(argv: readonly string[], repoRoot: string): Be
       'latency-drain-seconds': { type: 'string' },
       'sweep-customers': { type: 'string' },
       'phase-timeout-seconds': { type: 'string' },
+      'stall-seconds': { type: 'string' },
       'worker-root': { type: 'string' },
       'worker-env': { type: 'string', multiple: true },
       policy: { type: 'string' },
@@ -105,6 +109,7 @@ export function parseBenchOptions(argv: readonly string[], repoRoot: string): Be
     latencyDrainSeconds: integer('latency-drain-seconds', values['latency-drain-seconds'], quick ? 5 : 30, 1, 3600),
     sweepCustomers: integer('sweep-customers', values['sweep-customers'], quick ? 1_000 : 1_000_000, 1, 50_000_000),
     phaseTimeoutSeconds: integer('phase-timeout-seconds', values['phase-timeout-seconds'], quick ? 120 : 1800, 5, 86_400),
+    stallSeconds: integer('stall-seconds', values['stall-seconds'], quick ? 30 : 120, 5, 86_400),
     workerRoot: path.resolve(repoRoot, values['worker-root'] ?? '.'),
     workerEnv: workerEnvOf(values['worker-env']),
     policyFile: path.resolve(repoRoot, values.policy ?? path.join('policies', 'default.yaml')),

@@ -44,7 +44,10 @@ export interface ConsumeResult {
   /** From the group join (assignment received) to the last record: the join itself excluded, the fetches included. */
   readonly seconds: number;
   readonly perSecond: number;
+  /** From subscribing to the group join. */
   readonly joinSeconds: number;
+  /** From the join to the first batch. */
+  readonly firstBatchSeconds: number;
 }
 
 /** Reads `topic` from the beginning in a new group (read_committed, kafkajs defaults) until `expected` records have arrived. */
@@ -52,17 +55,18 @@ export async function consumeRaw(kafka: Kafka, groupId: string, topic: string, e
   const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   const started = performance.now();
-  let first: number | undefined;
+  let joined: number | undefined;
+  let firstBatch: number | undefined;
   let last = started;
   let records = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => {
-    first ??= performance.now();
+    joined ??= performance.now();
   });
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        first ??= performance.now();
+        firstBatch ??= performance.now();
         records += batch.messages.length;
         last = performance.now();
       },
@@ -71,12 +75,23 @@ export async function consumeRaw(kafka: Kafka, groupId: string, topic: string, e
   } finally {
     await consumer.disconnect();
   }
-  const seconds = first === undefined ? 0 : (last - first) / 1000;
-  return { records, expected, completed: records >= expected, seconds, perSecond: seconds > 0 ? records / seconds : 0, joinSeconds: first === undefined ? since(started) : (first - started) / 1000 };
+  const from = joined ?? firstBatch;
+  const seconds = from === undefined ? 0 : (last - from) / 1000;
+  return {
+    records,
+    expected,
+    completed: records >= expected,
+    seconds,
+    perSecond: seconds > 0 ? records / seconds : 0,
+    joinSeconds: ((joined ?? last) - started) / 1000,
+    firstBatchSeconds: joined === undefined || firstBatch === undefined ? 0 : (firstBatch - joined) / 1000,
+  };
 }
 
 export interface DrainResult {
   readonly completed: boolean;
+  /** Why it was not completed: time up, or no progress for the stall bound. */
+  readonly stoppedBecause: string | null;
   readonly seconds: number;
   readonly samples: ProgressSample[];
 }
@@ -89,10 +104,12 @@ export interface DrainResult {
  */
 export async function waitForGroup(
   admin: Admin,
-  o: { groupId: string; topic: string; transactional: boolean; total: number; startedMs: number; timeoutSeconds: number; every?: () => void; log?: (line: string) => void },
+  o: { groupId: string; topic: string; transactional: boolean; total: number; startedMs: number; timeoutSeconds: number; stallSeconds?: number; every?: () => void; log?: (line: string) => void },
 ): Promise<DrainResult> {
   const samples: ProgressSample[] = [[0, 0]];
   let lastLog = 0;
+  let lastDone = 0;
+  let lastProgress = 0;
   for (;;) {
     o.every?.();
     const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(o.topic), admin.fetchOffsets({ groupId: o.groupId, topics: [o.topic] })]);
@@ -115,8 +132,13 @@ export async function waitForGroup(
       lastLog = t;
       o.log(`    ${t.toFixed(0).padStart(5)} s  ${done.toLocaleString('en-US').padStart(11)} of ${o.total.toLocaleString('en-US')}  ${Math.round(done / t).toLocaleString('en-US')}/s`);
     }
-    if (!behind && endSum > 0) return { completed: true, seconds: t, samples };
-    if (t >= o.timeoutSeconds) return { completed: false, seconds: t, samples };
+    if (done > lastDone) {
+      lastDone = done;
+      lastProgress = t;
+    }
+    if (!behind && endSum > 0) return { completed: true, stoppedBecause: null, seconds: t, samples };
+    if (t >= o.timeoutSeconds) return { completed: false, stoppedBecause: `time up after ${o.timeoutSeconds} s`, seconds: t, samples };
+    if (o.stallSeconds !== undefined && t - lastProgress >= o.stallSeconds) return { completed: false, stoppedBecause: `stalled: nothing committed for ${o.stallSeconds} s (see the worker log)`, seconds: t, samples };
     await sleep(200);
   }
 }
