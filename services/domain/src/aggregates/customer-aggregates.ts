@@ -80,38 +80,68 @@ const seriesOf = (m: MetricDef): string | undefined =>
  * Slides every running window to end on `nowDay` (a window new to the policy starts from
  * the buckets already kept), and on a new day drops buckets no window needs any more.
  */
-function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: boolean): void {
-  const windows = new Set<string>();
-  for (const m of policy.metrics) {
-    if ((m.kind === 'sum' || m.kind === 'count') && m.window !== null) windows.add(`${m.kind}:${m.source}@${m.window}`);
+interface WindowPlan {
+  /** `series@days` of every windowed sum and count. */
+  readonly keys: ReadonlySet<string>;
+  readonly windows: readonly { readonly series: string; readonly key: string; readonly days: number }[];
+  /** Distinct series kept for the customer's lifetime: never expired. */
+  readonly lifetimeDistinct: ReadonlySet<string>;
+}
+
+// Per metric list, built once: advance runs for every event and every simulated day.
+const windowPlans = new WeakMap<readonly MetricDef[], WindowPlan>();
+
+function windowPlanOf(policy: Policy): WindowPlan {
+  let plan = windowPlans.get(policy.metrics);
+  if (!plan) {
+    const windows: { series: string; key: string; days: number }[] = [];
+    for (const m of policy.metrics) {
+      if ((m.kind !== 'sum' && m.kind !== 'count') || m.window === null) continue;
+      const series = `${m.kind}:${m.source}`;
+      const key = `${series}@${m.window}`;
+      if (!windows.some((w) => w.key === key)) windows.push({ series, key, days: m.window });
+    }
+    const lifetimeDistinct = new Set(policy.metrics.filter((m) => m.kind === 'distinct' && m.window === null).map((m) => `distinct:${'source' in m ? m.source : ''}`));
+    plan = { keys: new Set(windows.map((w) => w.key)), windows, lifetimeDistinct };
+    windowPlans.set(policy.metrics, plan);
   }
+  return plan;
+}
+
+function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: boolean): void {
+  const plan = windowPlanOf(policy);
   // A window the policy no longer has would be stale if it came back (a rollback): forget it.
-  for (const key of Object.keys(state.running)) if (!windows.has(key)) delete state.running[key];
-  for (const m of policy.metrics) {
-    if ((m.kind !== 'sum' && m.kind !== 'count') || m.window === null) continue;
-    const series = `${m.kind}:${m.source}`;
-    const key = `${series}@${m.window}`;
-    const from = nowDay - m.window + 1;
+  for (const key in state.running) if (!plan.keys.has(key)) delete state.running[key];
+  for (const { series, key, days } of plan.windows) {
+    const from = nowDay - days + 1;
     const r = state.running[key];
     const buckets = state.buckets[series] ?? {};
     if (!r) {
       let sum = 0;
-      for (const [d, v] of Object.entries(buckets)) if (Number(d) >= from) sum += v;
+      for (const d in buckets) if (Number(d) >= from) sum += buckets[d] ?? 0;
       state.running[key] = { sum, from };
       continue;
     }
-    for (let d = r.from; d < from; d++) r.sum -= buckets[d] ?? 0;
-    if (from > r.from) r.from = from;
+    if (from <= r.from) continue;
+    // Subtract the buckets that slid out: by bucket when the window jumps further than there are buckets.
+    if (from - r.from > 32) {
+      for (const d in buckets) {
+        const day = Number(d);
+        if (day >= r.from && day < from) r.sum -= buckets[d] ?? 0;
+      }
+    } else for (let d = r.from; d < from; d++) r.sum -= buckets[d] ?? 0;
+    r.from = from;
   }
   if (!newDay) return;
   const oldest = nowDay - policy.maxWindowDays + 1;
-  for (const buckets of Object.values(state.buckets)) {
-    for (const d of Object.keys(buckets)) if (Number(d) < oldest) delete buckets[d];
+  for (const series in state.buckets) {
+    const buckets = state.buckets[series] ?? {};
+    for (const d in buckets) if (Number(d) < oldest) delete buckets[d];
   }
-  const lifetimeDistinct = new Set(policy.metrics.filter((m) => m.kind === 'distinct' && m.window === null).map((m) => `distinct:${'source' in m ? m.source : ''}`));
-  for (const [series, values] of Object.entries(state.distinct)) {
-    if (lifetimeDistinct.has(series)) continue;
-    for (const [v, d] of Object.entries(values)) if (d < oldest) delete values[v];
+  for (const series in state.distinct) {
+    if (plan.lifetimeDistinct.has(series)) continue;
+    const values = state.distinct[series] ?? {};
+    for (const v in values) if ((values[v] ?? 0) < oldest) delete values[v];
   }
 }
 
@@ -245,42 +275,87 @@ export function windowExitDays(state: AggregateState, m: MetricDef): number[] {
   return out;
 }
 
+/** Where each metric's value is read from, with its keys built once per policy (metricValues runs for every evaluation). */
+type MetricRead =
+  | { readonly kind: 'running'; readonly name: string; readonly key: string }
+  | { readonly kind: 'lifetime'; readonly name: string; readonly key: string }
+  | { readonly kind: 'max'; readonly name: string; readonly key: string; readonly window: number }
+  | { readonly kind: 'distinct'; readonly name: string; readonly key: string; readonly window: number | null }
+  | { readonly kind: 'last'; readonly name: string; readonly key: string }
+  | { readonly kind: 'recency'; readonly name: string; readonly key: string };
+
+const metricReads = new WeakMap<readonly MetricDef[], MetricRead[]>();
+
+function metricReadsOf(policy: Policy): MetricRead[] {
+  let reads = metricReads.get(policy.metrics);
+  if (!reads) {
+    reads = [];
+    for (const m of policy.metrics) {
+      switch (m.kind) {
+        case 'sum':
+        case 'count':
+          reads.push(m.window === null ? { kind: 'lifetime', name: m.name, key: `${m.kind}:${m.source}` } : { kind: 'running', name: m.name, key: `${m.kind}:${m.source}@${m.window}` });
+          break;
+        case 'max':
+          reads.push(m.window === null ? { kind: 'lifetime', name: m.name, key: `max:${m.source}` } : { kind: 'max', name: m.name, key: `max:${m.source}`, window: m.window });
+          break;
+        case 'distinct':
+          reads.push({ kind: 'distinct', name: m.name, key: `distinct:${m.source}`, window: m.window });
+          break;
+        case 'last':
+          reads.push({ kind: 'last', name: m.name, key: `last:${m.source}` });
+          break;
+        case 'recency':
+          reads.push({ kind: 'recency', name: m.name, key: m.source });
+          break;
+        case 'ratio':
+          break;
+      }
+    }
+    metricReads.set(policy.metrics, reads);
+  }
+  return reads;
+}
+
 /** Every metric's value at the aggregates' `now` (money in minor units of the policy currency). */
 export function metricValues(state: AggregateState, policy: Policy): Record<string, number> {
   const nowDay = dayOf(state.now);
   const out: Record<string, number> = {};
-  for (const m of policy.metrics) {
-    switch (m.kind) {
-      case 'sum':
-      case 'count':
-        out[m.name] = m.window === null ? (state.lifetime[`${m.kind}:${m.source}`] ?? 0) : (state.running[`${m.kind}:${m.source}@${m.window}`]?.sum ?? 0);
+  for (const r of metricReadsOf(policy)) {
+    switch (r.kind) {
+      case 'running':
+        out[r.name] = state.running[r.key]?.sum ?? 0;
+        break;
+      case 'lifetime':
+        out[r.name] = state.lifetime[r.key] ?? 0;
         break;
       case 'max': {
-        const series = `max:${m.source}`;
-        if (m.window === null) out[m.name] = state.lifetime[series] ?? 0;
-        else {
-          const from = nowDay - m.window + 1;
-          let max = 0;
-          for (const [d, v] of Object.entries(state.buckets[series] ?? {})) if (Number(d) >= from && v > max) max = v;
-          out[m.name] = max;
+        const from = nowDay - r.window + 1;
+        const buckets = state.buckets[r.key] ?? {};
+        let max = 0;
+        for (const d in buckets) {
+          const v = buckets[d] ?? 0;
+          if (v > max && Number(d) >= from) max = v;
         }
+        out[r.name] = max;
         break;
       }
       case 'distinct': {
-        const from = m.window === null ? Number.NEGATIVE_INFINITY : nowDay - m.window + 1;
-        out[m.name] = Object.values(state.distinct[`distinct:${m.source}`] ?? {}).filter((d) => d >= from).length;
+        const from = r.window === null ? Number.NEGATIVE_INFINITY : nowDay - r.window + 1;
+        const seen = state.distinct[r.key] ?? {};
+        let n = 0;
+        for (const v in seen) if ((seen[v] ?? 0) >= from) n++;
+        out[r.name] = n;
         break;
       }
       case 'last':
-        out[m.name] = state.last[`last:${m.source}`]?.value ?? 0;
+        out[r.name] = state.last[r.key]?.value ?? 0;
         break;
       case 'recency': {
-        const at = state.lastSeen[m.source];
-        out[m.name] = at === undefined ? NEVER_DAYS : nowDay - dayOf(at);
+        const at = state.lastSeen[r.key];
+        out[r.name] = at === undefined ? NEVER_DAYS : nowDay - dayOf(at);
         break;
       }
-      case 'ratio':
-        break;
     }
   }
   for (const m of policy.metrics) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { compileCelRule, CelRuleError } from './cel-rule';
 
 function celError(fn: () => unknown): CelRuleError {
@@ -96,5 +97,52 @@ describe('compileCelRule: thresholds (lower bounds of a conjunction, for forward
     ['spend >= 1 && orders == 2'],
   ])('gives none for anything else: %s', (source) => {
     expect(compileCelRule(source).thresholds).toBeUndefined();
+  });
+});
+
+describe('compileCelRule: the native path of literals and comparisons under &&, || and !', () => {
+  // `(<expr>) == true` is not such an expression, so it is always evaluated by CEL.
+  const byCel = (source: string) => compileCelRule(`(${source}) == true`);
+  const value = fc.oneof(fc.double(), fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(0, -0, 3, 300_000, 2.5));
+  const literal = fc.oneof(fc.integer({ min: -1000, max: 300_000 }).map(String), fc.constantFrom('2.5', '-3.0', '0.0', '3'));
+  const comparison = fc
+    .record({ variable: fc.constantFrom('a', 'b', 'c'), op: fc.constantFrom('>=', '>', '<=', '<', '==', '!='), literal, flipped: fc.boolean() })
+    .map((c) => (c.flipped ? `${c.literal} ${c.op} ${c.variable}` : `${c.variable} ${c.op} ${c.literal}`));
+  const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      comparison,
+      fc.constantFrom('true', 'false', 'a >= b'),
+      fc.tuple(tie('e'), fc.constantFrom('&&', '||'), tie('e')).map(([l, op, r]) => `(${l}) ${op} (${r})`),
+      tie('e').map((e) => `!(${e})`),
+    ),
+  })).e;
+
+  it('answers as CEL does for any numbers, NaN, infinities and -0 included', () => {
+    fc.assert(
+      fc.property(expression, fc.record({ a: value, b: value, c: value }), (source, vars) => {
+        expect(compileCelRule(source).evaluate(vars)).toBe(byCel(source).evaluate(vars));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('answers as CEL does for conjunctions of lower bounds, the shape forward signals read', () => {
+    const bound = fc.record({ variable: fc.constantFrom('a', 'b'), strict: fc.boolean(), literal, flipped: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(bound, { minLength: 1, maxLength: 4 }), fc.record({ a: value, b: value }), (bounds, vars) => {
+        const source = bounds.map((b) => (b.flipped ? `${b.literal} ${b.strict ? '<' : '<='} ${b.variable}` : `${b.variable} ${b.strict ? '>' : '>='} ${b.literal}`)).join(' && ');
+        const rule = compileCelRule(source);
+        expect(rule.thresholds).toBeDefined();
+        expect(rule.evaluate(vars)).toBe(byCel(source).evaluate(vars));
+      }),
+    );
+  });
+
+  it('falls back to CEL, and its error, for a variable that is missing or not a number', () => {
+    expect(celError(() => compileCelRule('a >= 1 && b > 2').evaluate({ a: 3 })).message).toMatch(/^'a >= 1 && b > 2' failed: /);
+    expect(compileCelRule('a == "x" || b > 2').evaluate({ a: 'x', b: 0 })).toBe(true);
+    expect(compileCelRule('true').evaluate({})).toBe(true);
+    expect(compileCelRule('false').evaluate({})).toBe(false);
   });
 });

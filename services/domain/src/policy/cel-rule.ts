@@ -74,6 +74,60 @@ function thresholdsOf(node: Node): Threshold[] | undefined {
   return variable !== undefined && value !== undefined && Number.isFinite(value) ? [{ variable, value, strict: op.strict }] : undefined;
 }
 
+type NativeRule = (vars: Readonly<Record<string, number>>) => boolean;
+
+const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  '_>=_': (a, b) => a >= b,
+  '_>_': (a, b) => a > b,
+  '_<=_': (a, b) => a <= b,
+  '_<_': (a, b) => a < b,
+  '_==_': (a, b) => a === b,
+  '_!=_': (a, b) => a !== b,
+};
+
+/** A number operand: a literal, or a variable read from the vars. */
+function operandOf(node: Node): ((vars: Readonly<Record<string, number>>) => number) | undefined {
+  const n = numberOf(node);
+  if (n !== undefined) return () => n;
+  const name = identOf(node);
+  return name === undefined ? undefined : (vars) => vars[name] as number;
+}
+
+/**
+ * The expression as a JS function over number variables, when it is made of boolean literals
+ * and comparisons of numbers under &&, || and !; otherwise undefined (CEL evaluates it). With
+ * numbers only, CEL's error-absorbing && and || give what JS's give.
+ */
+function nativeOf(node: Node): NativeRule | undefined {
+  const kind = node.exprKind;
+  if (kind?.case === 'constExpr') {
+    const c = (kind.value as { constantKind?: { case?: string; value?: unknown } }).constantKind;
+    if (c?.case !== 'boolValue' || typeof c.value !== 'boolean') return undefined;
+    const value = c.value;
+    return () => value;
+  }
+  if (kind?.case !== 'callExpr') return undefined;
+  const call = kind.value as { function?: string; args?: Node[]; target?: unknown };
+  const args = call.args ?? [];
+  if (call.function === '!_' && args.length === 1 && args[0]) {
+    const inner = nativeOf(args[0]);
+    return inner && ((vars) => !inner(vars));
+  }
+  const [a, b] = args;
+  if (!a || !b || args.length !== 2) return undefined;
+  if (call.function === '_&&_' || call.function === '_||_') {
+    const left = nativeOf(a);
+    const right = nativeOf(b);
+    if (!left || !right) return undefined;
+    return call.function === '_&&_' ? (vars) => left(vars) && right(vars) : (vars) => left(vars) || right(vars);
+  }
+  const compare = call.function === undefined ? undefined : COMPARE[call.function];
+  const x = operandOf(a);
+  const y = operandOf(b);
+  if (!compare || !x || !y || (numberOf(a) !== undefined && numberOf(b) !== undefined)) return undefined;
+  return (vars) => compare(x(vars), y(vars));
+}
+
 /** Collects identifier names in the parsed expression tree, and the names comprehensions bind. */
 function collectNames(node: unknown, idents: Set<string>, bound: Set<string>): void {
   if (Array.isArray(node)) {
@@ -107,11 +161,19 @@ export function compileCelRule(source: string): CelRule {
     throw new CelRuleError(`not a CEL expression: ${(err as Error).message.split('\n')[0]}`);
   }
   const run = plan(env, parsed);
+  const thresholds = parsed.expr ? thresholdsOf(parsed.expr as Node) : undefined;
+  const native = parsed.expr ? nativeOf(parsed.expr as Node) : undefined;
+  const identifiers = identifiersOf(parsed.expr);
   return {
     source,
-    identifiers: identifiersOf(parsed.expr),
-    thresholds: parsed.expr ? thresholdsOf(parsed.expr as Node) : undefined,
+    identifiers,
+    thresholds,
     evaluate(vars) {
+      // The policy's common shapes (literals; comparisons of a number variable with a number
+      // under &&, || and !) without the CEL interpreter, which costs microseconds per call:
+      // the same answer, as CEL compares numbers as doubles and a variable that is not a
+      // number goes to CEL (cel-rule.test.ts checks the two agree).
+      if (native && identifiers.every((i) => typeof vars[i] === 'number')) return native(vars as Readonly<Record<string, number>>);
       const result = run(vars as Record<string, CelInput>);
       if (isCelError(result)) throw new CelRuleError(`'${source}' failed: ${result.message}`);
       if (typeof result !== 'boolean') throw new CelRuleError(`'${source}' must be true or false, got ${String(result)}`);

@@ -5,7 +5,7 @@ import { DAY_MS } from '../aggregates/customer-aggregates';
 import type { CustomerEvent, EventType, InteractionKind } from '../events';
 import { compilePolicy } from '../policy/compile-policy';
 import type { Policy } from '../policy/policy-model';
-import { applyEvent, HISTORY_LENGTH, newCustomerState, transitionId, type CustomerState } from './customer-state';
+import { applyEvent, cloneState, HISTORY_LENGTH, newCustomerState, transitionId, type CustomerState } from './customer-state';
 
 const HOUR_MS = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);
@@ -271,5 +271,34 @@ describe('state size', () => {
     while (state.history.length < HISTORY_LENGTH) state.history.push({ ...longest });
     // Measured 39,739 bytes: 7 series x 365 daily buckets with 9-digit sums, full history, forward signals.
     expect(bytes(state)).toBeLessThan(48 * 1024);
+  });
+});
+
+describe('cloneState', () => {
+  /** Every object reachable from `v`, to check that a copy shares none with its original. */
+  const objectsOf = (v: unknown, out = new Set<object>()): Set<object> => {
+    if (typeof v !== 'object' || v === null) return out;
+    out.add(v);
+    for (const child of Object.values(v)) objectsOf(child, out);
+    return out;
+  };
+
+  it('copies a state as structuredClone does (aggregates, tiers, history, forward signals, order times, pins), sharing no object', () => {
+    let state = newCustomerState('c1');
+    const events = [order(0, 120_000, { channel: 'web', region: 'CN-SH', attributes: { city: 'Shanghai' } }), interaction(3, 'VISIT', 'app'), refund(5, 20_000), order(40, 600_000), order(200, 90_000)];
+    for (const e of events) state = applyEvent(state, e, DEFAULT, EMITTED).state;
+    state.overrides = { value: { tier: 'vip', until: at(300), reason: 'test', actor: 'ops', issued_at: at(201), command_id: 'cmd1' } };
+    expect(state.forward).toBeDefined();
+    expect(state.orderTimes).toBeDefined();
+    const copy = cloneState(state);
+    expect(copy).toEqual(structuredClone(state));
+    const originals = objectsOf(state);
+    expect([...objectsOf(copy)].filter((o) => originals.has(o))).toEqual([]);
+  });
+
+  it('leaves history and forward signals out when asked (the forward simulation)', () => {
+    const state = applyEvent(newCustomerState('c1'), order(0, 120_000), DEFAULT, EMITTED).state;
+    const { history: _h, forward: _f, ...rest } = structuredClone(state);
+    expect(cloneState(state, false)).toEqual({ ...rest, history: [] });
   });
 });

@@ -6,10 +6,10 @@ import { assess, directionOf, evaluateInPlace, type TierChange } from './evaluat
 import { forwardSignals } from './forward';
 import { noteOrder, STAGE_RANK } from './lifecycle';
 import { checkOverride, describePin, overrideExpiries, tiersOf, type OverrideCommand } from './overrides';
-import { HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
+import { cloneState, HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
 export { OverrideError, type ActiveOverride, type OverrideCommand } from './overrides';
-export { HISTORY_LENGTH, newCustomerState, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary } from './state-model';
+export { cloneState, HISTORY_LENGTH, newCustomerState, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary } from './state-model';
 
 /** Deterministic: the same customer, dimension and tier version always give the same id. */
 export const transitionId = (customerId: string, dimension: string, version: number): string => `${customerId}/${dimension}/${version}`;
@@ -87,7 +87,7 @@ function publish(state: CustomerState, policy: Policy, changes: readonly TierCha
  * `emittedAt` is the caller's clock.
  */
 export function applyEvent(previous: CustomerState, e: CustomerEvent, policy: Policy, emittedAt: number): ApplyResult {
-  return applyEventInPlace(structuredClone(previous), e, policy, emittedAt);
+  return applyEventInPlace(cloneState(previous), e, policy, emittedAt);
 }
 
 /**
@@ -144,7 +144,7 @@ function catchUp(state: CustomerState, policy: Policy, until: number, emittedAt:
  * pass the input's watermark. Pure: the state passed in is not changed.
  */
 export function reevaluate(previous: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
-  return reevaluateInPlace(structuredClone(previous), policy, at, emittedAt);
+  return reevaluateInPlace(cloneState(previous), policy, at, emittedAt);
 }
 
 /** reevaluate without the copy, for a caller that owns `state`. */
@@ -166,7 +166,7 @@ export function reevaluateInPlace(state: CustomerState, policy: Policy, at: numb
  * apply, leaving the state unchanged. Pure: the state passed in is not changed.
  */
 export function applyOverride(previous: CustomerState, command: OverrideCommand, policy: Policy, emittedAt: number): ApplyResult {
-  return applyOverrideInPlace(structuredClone(previous), command, policy, emittedAt);
+  return applyOverrideInPlace(cloneState(previous), command, policy, emittedAt);
 }
 
 /** applyOverride without the copy, for a caller that owns `state`. */

@@ -61,9 +61,10 @@ export function assess(state: CustomerState, policy: Policy): Assessment {
  * `cause` is the cause's time (the event time, or the re-evaluation time): each new holding's
  * `since`. After an event (`afterEvent`), a customer who qualifies for the tier it holds
  * (or a better one, whose upgrade the min-days rule holds back) earns it again (the grace
- * period restarts); time passing alone earns nothing.
+ * period restarts); time passing alone earns nothing. `explained` false leaves the changes'
+ * reasons and inputs empty.
  */
-export function evaluateInPlace(state: CustomerState, policy: Policy, cause: number, afterEvent: boolean): { assessment: Assessment; changes: TierChange[] } {
+export function evaluateInPlace(state: CustomerState, policy: Policy, cause: number, afterEvent: boolean, explained = true): { assessment: Assessment; changes: TierChange[] } {
   const t = state.aggregates.now;
   // A pin whose time is up releases its dimension to the tier the rules give now, hysteresis
   // aside (the pinned tier was never earned), always as a transition: the audit trail shows the end.
@@ -86,7 +87,9 @@ export function evaluateInPlace(state: CustomerState, policy: Policy, cause: num
     const { outcome } = assessment.outcomes[i] as { outcome: DimensionOutcome };
     const d = outcome.candidate;
     if (outcome.move || released.has(dimension.name)) {
-      move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, explain(d, outcome.departure, outcome.departureInputs), { ...d.inputs, ...outcome.departureInputs });
+      // Unexplained (a forward simulation reads only the tiers): no reason text, no inputs.
+      if (!explained) move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, '', {});
+      else move(dimension.name, d.tier, d.rank, dimension.ordered, d.rule.ruleId, explain(d, outcome.departure, outcome.departureInputs), { ...d.inputs, ...outcome.departureInputs });
     } else {
       const held = state.tiers[dimension.name];
       if (held && afterEvent && outcome.qualifies) held.earned = t;

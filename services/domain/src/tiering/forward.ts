@@ -4,20 +4,27 @@ import { hysteresisDueTimes, metricDueDays } from './due-time';
 import { lifecycleDeadlines } from './lifecycle';
 import { overrideExpiries } from './overrides';
 import { assess, evaluateInPlace } from './evaluate-customer';
-import { orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
+import { cloneState, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
 const INTEGER_KINDS: readonly MetricDef['kind'][] = ['sum', 'count', 'max', 'distinct', 'last', 'recency'];
 const INTEGER_DERIVED: readonly string[] = ['rfm_r', 'rfm_f', 'rfm_m'];
 
 const isMoney = (m: MetricDef | undefined): boolean => (m?.kind === 'sum' || m?.kind === 'max') && (m.source === 'order.amount' || m.source === 'refund.amount');
 
-/** Minor-unit digits of an ISO-4217 currency (2 for CNY, 0 for JPY, 3 for KWD). */
+const digitsByCurrency = new Map<string, number>();
+
+/** Minor-unit digits of an ISO-4217 currency (2 for CNY, 0 for JPY, 3 for KWD). Memoised: building an Intl.NumberFormat costs tens of microseconds. */
 function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    try {
+      digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      digits = 2;
+    }
+    digitsByCurrency.set(currency, digits);
   }
+  return digits;
 }
 
 const round4 = (v: number): number => Math.round(v * 10_000) / 10_000;
@@ -79,8 +86,7 @@ export function forwardHorizonDays(policy: Policy): number {
 export function simulateLoss(state: CustomerState, policy: Policy): Map<string, { at: number; to: string }> {
   const found = new Map<string, { at: number; to: string }>();
   if (state.aggregates.lastSeen['ANY'] === undefined) return found;
-  const { history: _history, forward: _forward, ...rest } = state;
-  const sim: CustomerState = { ...structuredClone(rest), history: [] };
+  const sim = cloneState(state, false);
   const pending = new Set([...policy.dimensions.map((d) => d.name), ...(policy.lifecycle ? [LIFECYCLE] : [])]);
   const horizon = dayOf(state.aggregates.now) + forwardHorizonDays(policy);
   // Without new events the days windows change on and the lifecycle deadlines are known now;
@@ -98,7 +104,7 @@ export function simulateLoss(state: CustomerState, policy: Policy): Map<string, 
     for (const t of hysteresisDueTimes(sim, policy, heldBy)) if (t > now && (due === undefined || t < due)) due = t;
     if (due === undefined || dayOf(due) > horizon) break;
     advanceTime(sim.aggregates, policy, due);
-    const { assessment, changes } = evaluateInPlace(sim, policy, due, false);
+    const { assessment, changes } = evaluateInPlace(sim, policy, due, false, false);
     heldBy = new Map(assessment.outcomes.map(({ dimension, outcome }) => [dimension, outcome.move ? undefined : outcome.heldBy]));
     for (const change of changes) if (pending.delete(change.dimension)) found.set(change.dimension, { at: due, to: change.to.tier });
   }
