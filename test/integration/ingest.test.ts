@@ -15,7 +15,7 @@ import {
   type TopicNames,
 } from '@tierstream/runtime';
 import type { CustomerEvent } from '@tierstream/domain';
-import { IngestWorker, ingestConfigFromEnv, type IngestAnswer } from '@tierstream/ingest';
+import { decodeSeen, eventDigest, IngestWorker, ingestConfigFromEnv, type IngestAnswer } from '@tierstream/ingest';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
 import { TopicCollector } from '../support/topic-collector';
 import { quietLogger, uniqueName } from '../support/test-stack';
@@ -280,8 +280,10 @@ describe('ingest worker against the real stack', () => {
       expect(notObject.value.original_value?.toString('utf8')).toBe('"not an event"');
 
       // The claim is settled for the dedupe horizon once Kafka acknowledged.
-      expect(await redis.get(keys.eventSeen(id('http-1')))).toMatch(/^done:/);
-      expect(await redis.pttl(keys.eventSeen(id('http-1')))).toBeGreaterThan((HORIZON_HOURS - 1) * 3_600_000);
+      const remembered = decodeSeen((await redis.getBuffer(keys.customerSeen('c-http-1'))) ?? Buffer.alloc(0));
+      expect(remembered.settled.map((e) => e.digest.toString('hex'))).toContain(eventDigest(id('http-1')).toString('hex'));
+      expect(remembered.claims).toEqual([]);
+      expect(await redis.pttl(keys.customerSeen('c-http-1'))).toBeGreaterThan((HORIZON_HOURS - 1) * 3_600_000);
     });
 
     it('counts a resent request and a repeated id in one body as duplicates, produced once', async () => {

@@ -39,7 +39,7 @@ describe('CanonicalEncoder with the registry unreachable (issue 9, outages)', ()
     const deadLetters = new RecordingDeadLetters();
     const ingestor = new HttpIngestor(
       { encoder: new CanonicalEncoder(createSchemaRegistry(DEAD_REGISTRY), 'ns.customer.events.v1'), dedupe: new MapDedupe(), writer, deadLetters, metrics: testMetrics(), logger: quietLogger() },
-      { eventsTopic: 'ns.customer.events.v1', maxBodyBytes: 4096, maxEvents: 10, dedupeHorizonMs: 3_600_000, pendingTtlMs: 60_000, clock: () => NOW },
+      { eventsTopic: 'ns.customer.events.v1', maxBodyBytes: 4096, maxEvents: 10, pendingTtlMs: 60_000, clock: () => NOW },
     );
     ingestor.open();
     const server = http.createServer((req, res) => void ingestor.route(req, res));

@@ -19,10 +19,11 @@ describe('ingestConfigFromEnv', () => {
       maxEventBytes: 65_536,
       maxEventDepth: 64,
       dedupeHorizonMs: 168 * 3_600_000,
+      dedupeReadLegacy: true,
       pendingTtlMs: 120_000,
       transactionalId: 'ns.tierstream-ingest-host-1',
     });
-    expect(INGEST_DEFAULTS).toEqual({ maxBodyBytes: 1_048_576, maxEvents: 1000, maxEventBytes: 65_536, maxEventDepth: 64, dedupeHorizonHours: 168, pendingTtlSeconds: 120 });
+    expect(INGEST_DEFAULTS).toEqual({ maxBodyBytes: 1_048_576, maxEvents: 1000, maxEventBytes: 65_536, maxEventDepth: 64, dedupeHorizonHours: 168, dedupeReadLegacy: true, pendingTtlSeconds: 120 });
   });
 
   it('reads every variable', () => {
@@ -32,6 +33,7 @@ describe('ingestConfigFromEnv', () => {
       INGEST_MAX_EVENT_BYTES: '512',
       INGEST_MAX_EVENT_DEPTH: '8',
       INGEST_DEDUPE_HORIZON_HOURS: '24',
+      INGEST_DEDUPE_READ_LEGACY: 'false',
       INGEST_PENDING_TTL_SECONDS: '5',
       INGEST_TRANSACTIONAL_ID: 'ingest-0',
     };
@@ -41,6 +43,7 @@ describe('ingestConfigFromEnv', () => {
       maxEventBytes: 512,
       maxEventDepth: 8,
       dedupeHorizonMs: 24 * 3_600_000,
+      dedupeReadLegacy: false,
       pendingTtlMs: 5000,
       transactionalId: 'ingest-0',
     });

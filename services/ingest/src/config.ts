@@ -8,6 +8,7 @@ export const INGEST_ENV_VARIABLES = [
   'INGEST_MAX_EVENT_BYTES',
   'INGEST_MAX_EVENT_DEPTH',
   'INGEST_DEDUPE_HORIZON_HOURS',
+  'INGEST_DEDUPE_READ_LEGACY',
   'INGEST_PENDING_TTL_SECONDS',
   'INGEST_TRANSACTIONAL_ID',
 ] as const;
@@ -18,6 +19,7 @@ export const INGEST_DEFAULTS = {
   maxEventBytes: 64 * 1024,
   maxEventDepth: 64,
   dedupeHorizonHours: 168,
+  dedupeReadLegacy: true,
   pendingTtlSeconds: 120,
 } as const;
 
@@ -32,6 +34,8 @@ export interface IngestConfig {
   readonly maxEventDepth: number;
   /** How long an event id is remembered for deduplication. */
   readonly dedupeHorizonMs: number;
+  /** Also read the one-key-per-id dedupe markers of releases before the per-customer layout, for a horizon after the upgrade. */
+  readonly dedupeReadLegacy: boolean;
   /** How long an HTTP request's `pending` claim lives if the request dies mid-way. */
   readonly pendingTtlMs: number;
   /** The transactional producer's id: stable per replica, unique across replicas. */
@@ -54,6 +58,7 @@ export function ingestConfigFromEnv(env: Env, namespace: string, hostname: strin
   // 512 at most: far below the depth at which JSON.stringify and friends overflow the stack.
   const maxEventDepth = reader.integer('INGEST_MAX_EVENT_DEPTH', INGEST_DEFAULTS.maxEventDepth, { min: 2, max: 512 });
   const horizonHours = reader.integer('INGEST_DEDUPE_HORIZON_HOURS', INGEST_DEFAULTS.dedupeHorizonHours, { min: 1, max: 24 * 366 });
+  const dedupeReadLegacy = reader.boolean('INGEST_DEDUPE_READ_LEGACY', INGEST_DEFAULTS.dedupeReadLegacy);
   const pendingTtlSeconds = reader.integer('INGEST_PENDING_TTL_SECONDS', INGEST_DEFAULTS.pendingTtlSeconds, { min: 5, max: 3600 });
   const host = hostname.replace(/[^A-Za-z0-9._-]/g, '-') || 'host';
   const transactionalId = reader.matching(
@@ -63,5 +68,5 @@ export function ingestConfigFromEnv(env: Env, namespace: string, hostname: strin
     `${namespace}tierstream-ingest-${host}`,
   );
   reader.done();
-  return { maxBodyBytes, maxEvents, maxEventBytes, maxEventDepth, dedupeHorizonMs: horizonHours * HOUR_MS, pendingTtlMs: pendingTtlSeconds * 1000, transactionalId };
+  return { maxBodyBytes, maxEvents, maxEventBytes, maxEventDepth, dedupeHorizonMs: horizonHours * HOUR_MS, dedupeReadLegacy, pendingTtlMs: pendingTtlSeconds * 1000, transactionalId };
 }

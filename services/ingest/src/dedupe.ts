@@ -1,20 +1,28 @@
-import { TierstreamError, type Redis, type RedisKeys } from '@tierstream/runtime';
+import { createHash } from 'node:crypto';
+import { defineLuaScripts, readLuaScripts, TierstreamError, type Redis, type RedisKeys } from '@tierstream/runtime';
 
 /**
- * Deduplication by event id over a bounded horizon. One Redis key per event id
- * (RedisKeys.eventSeen), claimed with `SET key marker PX ttl NX GET`: atomic, and the GET
- * tells who holds the id when the claim fails. A batch's claims go in one pipeline (one
- * round trip). Marker values (docs/ingest.md):
+ * Deduplication by (customer, event id) over a bounded horizon, in the customer's hash slot
+ * (docs/ingest.md#deduplication-and-redelivery). One string per customer, `ts:{c:<id>}:seen`,
+ * changed only by `dedupe-1.lua`: settled ids as 18-byte entries (2-byte time bucket,
+ * 16-byte digest), then the claims not settled yet with their markers and deadlines. Once
+ * the event is on the topic (the Kafka transaction committed, the HTTP produce acknowledged)
+ * its claim is settled into an entry.
+ * Marker values:
  *   `<topic>:<partition>:<offset>`  the raw record that claimed it (Kafka path)
  *   `pending:<token>`                an HTTP request is producing it (short TTL)
- *   `done:<token>`                   an HTTP request produced it (horizon TTL)
+ *   `seen`                           settled: the event was produced within the horizon
+ * A batch's claims go in one pipeline (one script call per customer: one round trip).
  */
 
 export const PENDING_PREFIX = 'pending:';
 export const DONE_PREFIX = 'done:';
+/** What a claim finds for an id settled within the horizon. */
+export const SETTLED_MARKER = 'seen';
 
 export const recordMarker = (topic: string, partition: number, offset: string): string => `${topic}:${partition}:${offset}`;
 export const pendingMarker = (token: string): string => `${PENDING_PREFIX}${token}`;
+/** The settled marker of the layout before the per-customer one (read in legacy keys only). */
 export const doneMarker = (token: string): string => `${DONE_PREFIX}${token}`;
 
 /**
@@ -39,44 +47,256 @@ export function classifyRequestClaim(previous: string | null): RequestClaim {
   return previous.startsWith(PENDING_PREFIX) ? 'in_flight' : 'duplicate';
 }
 
-export interface Claim {
+// --- The packed layout of `ts:{c:<id>}:seen` (mirrored by dedupe-2.lua) ---
+
+export const HOUR_MS = 3_600_000;
+export const DIGEST_BYTES = 16;
+export const BUCKET_BYTES = 2;
+export const ENTRY_BYTES = BUCKET_BYTES + DIGEST_BYTES;
+/** Buckets wrap at 2^16; an age of 2^15 or more is a bucket ahead of the clock, never expired. */
+const BUCKET_SPACE = 65_536;
+const AHEAD = 32_768;
+
+/**
+ * 128 bits of SHA-256 of the event id. A false duplicate takes two distinct ids of one
+ * customer with equal digests within one horizon: for n ids, odds about n²/2^129 (a customer
+ * with a million ids in a week: 1.5·10^-27). SHA-256 has no known collision attack, so an
+ * upstream cannot make one on purpose either.
+ */
+export const eventDigest = (eventId: string): Buffer => createHash('sha256').update(eventId, 'utf8').digest().subarray(0, DIGEST_BYTES);
+
+export const bucketOf = (ms: number, bucketMs: number): number => Math.floor(ms / bucketMs) % BUCKET_SPACE;
+/** Buckets a settled id is kept: at least the horizon, at most one bucket more. */
+export const horizonBuckets = (horizonMs: number, bucketMs: number): number => Math.ceil(horizonMs / bucketMs);
+export const bucketAge = (nowBucket: number, bucket: number): number => (((nowBucket - bucket) % BUCKET_SPACE) + BUCKET_SPACE) % BUCKET_SPACE;
+export const isExpired = (age: number, horizon: number): boolean => age > horizon && age < AHEAD;
+
+export interface SeenEntry {
+  readonly bucket: number;
+  readonly digest: Buffer;
+}
+
+export interface OpenClaim {
+  readonly digest: Buffer;
+  readonly deadlineMs: number;
+  readonly marker: string;
+}
+
+/** The customer's string: its settled entries and its open claims. */
+export interface SeenSet {
+  readonly settled: readonly SeenEntry[];
+  readonly claims: readonly OpenClaim[];
+}
+
+const HEADER_BYTES = 4;
+const DEADLINE_BYTES = 6;
+const MARKER_LENGTH_BYTES = 2;
+
+const corrupt = (why: string): TierstreamError => new TierstreamError('TS_ERR_INGEST_DEDUPE', `a dedupe set is corrupt: ${why}`, { retriable: false });
+
+export function decodeSeen(packed: Buffer): SeenSet {
+  if (packed.length === 0) return { settled: [], claims: [] };
+  if (packed.length < HEADER_BYTES) throw corrupt(`${packed.length} bytes, shorter than its header`);
+  const size = packed.readUInt32BE(0);
+  if (size % ENTRY_BYTES !== 0 || HEADER_BYTES + size > packed.length) throw corrupt(`a settled region of ${size} bytes in ${packed.length}`);
+  const settled: SeenEntry[] = [];
+  for (let at = HEADER_BYTES; at < HEADER_BYTES + size; at += ENTRY_BYTES) {
+    settled.push({ bucket: packed.readUInt16BE(at), digest: packed.subarray(at + BUCKET_BYTES, at + ENTRY_BYTES) });
+  }
+  const claims: OpenClaim[] = [];
+  for (let at = HEADER_BYTES + size; at < packed.length; ) {
+    const fixed = DIGEST_BYTES + DEADLINE_BYTES + MARKER_LENGTH_BYTES;
+    if (at + fixed > packed.length) throw corrupt(`a claim cut short at byte ${at}`);
+    const length = packed.readUInt16BE(at + DIGEST_BYTES + DEADLINE_BYTES);
+    if (at + fixed + length > packed.length) throw corrupt(`a marker cut short at byte ${at}`);
+    claims.push({
+      digest: packed.subarray(at, at + DIGEST_BYTES),
+      deadlineMs: packed.readUIntBE(at + DIGEST_BYTES, DEADLINE_BYTES),
+      marker: packed.toString('utf8', at + fixed, at + fixed + length),
+    });
+    at += fixed + length;
+  }
+  return { settled, claims };
+}
+
+export function encodeSeen(set: SeenSet): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32BE(set.settled.length * ENTRY_BYTES);
+  const parts: Buffer[] = [header];
+  for (const e of set.settled) {
+    const entry = Buffer.alloc(ENTRY_BYTES);
+    entry.writeUInt16BE(e.bucket);
+    e.digest.copy(entry, BUCKET_BYTES);
+    parts.push(entry);
+  }
+  for (const c of set.claims) {
+    const marker = Buffer.from(c.marker, 'utf8');
+    const fixed = Buffer.alloc(DEADLINE_BYTES + MARKER_LENGTH_BYTES);
+    fixed.writeUIntBE(c.deadlineMs, 0, DEADLINE_BYTES);
+    fixed.writeUInt16BE(marker.length, DEADLINE_BYTES);
+    parts.push(c.digest, fixed, marker);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Entries are appended in time order, so the expired ones are a prefix: dropped up to the first live one. */
+export function pruneSeen(entries: readonly SeenEntry[], nowBucket: number, horizon: number): SeenEntry[] {
+  let from = 0;
+  while (from < entries.length && isExpired(bucketAge(nowBucket, entries[from]?.bucket ?? nowBucket), horizon)) from++;
+  return entries.slice(from);
+}
+
+// --- The store ---
+
+export interface EventRef {
+  readonly customerId: string;
   readonly eventId: string;
+}
+
+export interface Claim extends EventRef {
   readonly marker: string;
   readonly ttlMs: number;
 }
 
+export interface EventDedupeOptions {
+  /** INGEST_DEDUPE_HORIZON_HOURS: how long a settled id is remembered. */
+  readonly horizonMs: number;
+  /** The time bucket of settled entries (an hour; shorter only in tests). */
+  readonly bucketMs?: number;
+  /** INGEST_DEDUPE_READ_LEGACY: also read the one-key-per-id markers of older releases for a horizon after the upgrade. */
+  readonly readLegacy?: boolean;
+  readonly clock?: () => number;
+}
+
+/** Bumped when dedupe-1.lua changes, so two releases on one Redis never run each other's script. */
+export const DEDUPE_SCRIPT_VERSION = 'd1';
+const COMMAND = `dedupe_${DEDUPE_SCRIPT_VERSION}`;
+/** Legacy markers live at most a horizon from their write; old replicas may write a while after the first new start. */
+const LEGACY_SLACK_MS = 24 * HOUR_MS;
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+type ScriptCall = (seenKey: string, ...args: (string | Buffer)[]) => Pipeline;
+
 export class EventDedupe {
+  private readonly bucketMs: number;
+  private readonly horizon: string;
+  private readonly clock: () => number;
+  /** Until when claims also read legacy keys (0: not at all); set by start(). */
+  private legacyUntil = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
-
-  /** Claims every event id in one round trip; returns, per claim, the marker that was already there (null: claimed now). */
-  async claim(claims: readonly Claim[]): Promise<(string | null)[]> {
-    if (claims.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const c of claims) pipeline.set(this.keys.eventSeen(c.eventId), c.marker, 'PX', c.ttlMs, 'NX', 'GET');
-    const results = await this.run(pipeline, 'claiming event ids');
-    return results.map((r) => (typeof r === 'string' ? r : null));
+    private readonly options: EventDedupeOptions,
+  ) {
+    this.bucketMs = options.bucketMs ?? HOUR_MS;
+    this.horizon = String(horizonBuckets(options.horizonMs, this.bucketMs));
+    this.clock = options.clock ?? Date.now;
+    defineLuaScripts(
+      redis,
+      DEDUPE_SCRIPT_VERSION,
+      readLuaScripts().filter((s) => s.name === 'dedupe'),
+    );
   }
 
-  /** Replaces HTTP claims by their final marker, kept for the dedupe horizon. */
-  async settle(eventIds: readonly string[], marker: string, ttlMs: number): Promise<void> {
-    if (eventIds.length === 0) return;
+  /**
+   * Notes when this namespace first ran this layout (kept if already there), which decides
+   * how long legacy keys are read: one horizon from then, plus a day for replicas of the
+   * old release still running during a rolling upgrade.
+   */
+  async start(): Promise<void> {
+    if (!this.options.readLegacy) return;
+    const key = this.keys.dedupeLayoutSince();
+    let since: number;
+    try {
+      await this.redis.set(key, String(this.clock()), 'NX');
+      since = Number(await this.redis.get(key));
+    } catch (err) {
+      throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `reading ${key} failed: ${(err as Error).message}`, { cause: err, retriable: true });
+    }
+    if (!Number.isFinite(since)) throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `${key} holds no time in milliseconds`, { retriable: false });
+    this.legacyUntil = since + this.options.horizonMs + LEGACY_SLACK_MS;
+  }
+
+  /** True while claims also read the one-key-per-id markers of older releases. */
+  readsLegacyKeys(): boolean {
+    return this.clock() < this.legacyUntil;
+  }
+
+  /**
+   * Claims every event id in one round trip; returns, per claim, the marker that was already
+   * there (null: claimed now). While legacy keys are read, a legacy marker counts as the
+   * previous one; a claim made now beside it is given up again unless it is the record's own.
+   */
+  async claim(claims: readonly Claim[]): Promise<(string | null)[]> {
+    if (claims.length === 0) return [];
+    const byCustomer = groupBy(claims.map((_, n) => n), (n) => claims[n]?.customerId ?? '');
+    const legacy = this.readsLegacyKeys();
     const pipeline = this.redis.pipeline();
-    for (const id of eventIds) pipeline.set(this.keys.eventSeen(id), marker, 'PX', ttlMs);
+    for (const [customerId, indexes] of byCustomer) {
+      const args = indexes.flatMap((n) => {
+        const c = claims[n] as Claim;
+        return [eventDigest(c.eventId), c.marker, String(c.ttlMs)];
+      });
+      this.script(pipeline, customerId, 'claim', ...args);
+    }
+    if (legacy) for (const c of claims) pipeline.get(this.keys.eventSeen(c.eventId));
+    const results = await this.run(pipeline, 'claiming event ids');
+
+    const previous: (string | null)[] = claims.map(() => null);
+    let r = 0;
+    for (const indexes of byCustomer.values()) {
+      const reply = results[r++];
+      if (!Array.isArray(reply) || reply.length !== indexes.length) {
+        throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `claiming event ids failed: the script answered ${JSON.stringify(reply)}`, { retriable: true });
+      }
+      indexes.forEach((n, k) => (previous[n] = typeof reply[k] === 'string' ? reply[k] : null));
+    }
+    if (!legacy) return previous;
+    const giveUp: Claim[] = [];
+    claims.forEach((c, n) => {
+      const old = results[r++];
+      if (typeof old !== 'string' || previous[n] !== null) return;
+      previous[n] = old;
+      if (old !== c.marker) giveUp.push(c);
+    });
+    if (giveUp.length > 0) await this.releaseClaims(giveUp);
+    return previous;
+  }
+
+  /** Turns the claims of produced events into settled entries, remembered for the horizon. */
+  async settle(events: readonly EventRef[]): Promise<void> {
+    if (events.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [customerId, ids] of groupBy(events, (e) => e.customerId)) {
+      this.script(pipeline, customerId, 'settle', ...ids.map((e) => eventDigest(e.eventId)));
+    }
     await this.run(pipeline, 'settling event ids');
   }
 
-  /** Gives claims up (their events were not produced), so a retry is not taken for a duplicate. */
-  async release(eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length === 0) return;
+  /** Gives claims up (their events were not produced), so a retry is not taken for a duplicate; only those still held by `marker`. */
+  async release(events: readonly EventRef[], marker: string): Promise<void> {
+    await this.releaseClaims(events.map((e) => ({ ...e, marker, ttlMs: 0 })));
+  }
+
+  private async releaseClaims(claims: readonly Claim[]): Promise<void> {
+    if (claims.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const id of eventIds) pipeline.del(this.keys.eventSeen(id));
+    for (const group of groupBy(claims, (c) => `${c.customerId}\n${c.marker}`).values()) {
+      const first = group[0] as Claim;
+      this.script(pipeline, first.customerId, 'release', first.marker, ...group.map((c) => eventDigest(c.eventId)));
+    }
     await this.run(pipeline, 'releasing event ids');
   }
 
-  private async run(pipeline: ReturnType<Redis['pipeline']>, what: string): Promise<unknown[]> {
+  private script(pipeline: Pipeline, customerId: string, op: string, ...args: (string | Buffer)[]): void {
+    // ioredis adds defineCommand's commands at run time; its types cannot know them.
+    const call = (pipeline as unknown as Record<string, ScriptCall>)[COMMAND];
+    if (!call) throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `the dedupe script ${COMMAND} is not defined`, { retriable: false });
+    call.call(pipeline, this.keys.customerSeen(customerId), op, this.horizon, String(this.bucketMs), ...args);
+  }
+
+  private async run(pipeline: Pipeline, what: string): Promise<unknown[]> {
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
@@ -88,4 +308,15 @@ export class EventDedupe {
     if (failed) throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `${what} failed: ${failed.message}`, { cause: failed, retriable: true });
     return results.map(([, value]) => value);
   }
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = out.get(key);
+    if (group) group.push(item);
+    else out.set(key, [item]);
+  }
+  return out;
 }

@@ -1,12 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TierstreamError } from '@tierstream/runtime';
+import { SETTLED_MARKER } from './dedupe';
 import { HttpIngestor } from './http-ingest';
 import { JsonEncoder, MapDedupe, quietLogger, RecordingDeadLetters, RecordingWriter, testMetrics } from './testing/doubles';
 
 const NOW = Date.UTC(2026, 2, 1, 12);
 const EVENTS = 'ns.customer.events.v1';
-const HORIZON = 7 * 24 * 3_600_000;
 const PENDING = 60_000;
 
 const event = (eventId: string, changes: Record<string, unknown> = {}) => ({
@@ -24,7 +24,7 @@ function setup() {
   const deadLetters = new RecordingDeadLetters();
   const ingestor = new HttpIngestor(
     { encoder: new JsonEncoder(), dedupe, writer, deadLetters, metrics: testMetrics(), logger: quietLogger() },
-    { eventsTopic: EVENTS, maxBodyBytes: 4096, maxEvents: 10, dedupeHorizonMs: HORIZON, pendingTtlMs: PENDING, clock: () => NOW },
+    { eventsTopic: EVENTS, maxBodyBytes: 4096, maxEvents: 10, pendingTtlMs: PENDING, clock: () => NOW },
   );
   return { ingestor, dedupe, writer, deadLetters };
 }
@@ -45,7 +45,7 @@ async function serve(ingestor: HttpIngestor): Promise<{ url: string; close: () =
 }
 
 describe('HttpIngestor.ingest', () => {
-  it('claims with a short pending TTL, produces, then marks done for the dedupe horizon', async () => {
+  it('claims with a short pending TTL, produces, then settles the id (remembered for the dedupe horizon)', async () => {
     const { ingestor, dedupe, writer } = setup();
     const claim = dedupe.claim.bind(dedupe);
     const seenWhileProducing: (string | undefined)[] = [];
@@ -57,8 +57,7 @@ describe('HttpIngestor.ingest', () => {
     expect(await ingestor.ingest([event('e-1')])).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     expect(seenWhileProducing[0]).toMatch(/^pending:[0-9a-f-]{36}$/);
     expect(seenWhileProducing[1]).toBe(String(PENDING));
-    expect(dedupe.markers.get('e-1')).toBe(seenWhileProducing[0]?.replace('pending:', 'done:'));
-    expect(dedupe.ttls.get('e-1')).toBe(HORIZON);
+    expect(dedupe.markers.get('e-1')).toBe(SETTLED_MARKER);
     expect(writer.writes[0]?.messages.map((m) => m.key)).toEqual(['c-e-1']);
     expect(writer.writes[0]?.offsets).toBeUndefined();
   });
@@ -80,7 +79,7 @@ describe('HttpIngestor.ingest', () => {
     expect([...dedupe.markers.keys()]).toEqual([]);
   });
 
-  it('still answers with what Kafka acknowledged when marking done fails', async () => {
+  it('still answers with what Kafka acknowledged when settling fails', async () => {
     const { ingestor, dedupe, writer } = setup();
     dedupe.settle = async () => Promise.reject(new Error('READONLY'));
     expect(await ingestor.ingest([event('e-1')])).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
@@ -192,7 +191,7 @@ describe('POST /v1/events with an event nested too deep (issue 9, defect 1)', ()
     const metrics = testMetrics();
     const ingestor = new HttpIngestor(
       { encoder: new JsonEncoder(), dedupe: new MapDedupe(), writer, deadLetters, metrics, logger: quietLogger() },
-      { eventsTopic: EVENTS, maxBodyBytes: 1 << 20, maxEvents: 10, dedupeHorizonMs: HORIZON, pendingTtlMs: PENDING, clock: () => NOW },
+      { eventsTopic: EVENTS, maxBodyBytes: 1 << 20, maxEvents: 10, pendingTtlMs: PENDING, clock: () => NOW },
     );
     ingestor.open();
     const requests = async () => (await metrics.httpRequests.get()).values.map((v) => [v.labels.status, v.value]);
@@ -272,7 +271,7 @@ describe('HttpIngestor metrics of a failed request (issue 9, defect 6)', () => {
     const metrics = testMetrics();
     const ingestor = new HttpIngestor(
       { encoder: new JsonEncoder(), dedupe, writer, deadLetters: new RecordingDeadLetters(), metrics, logger: quietLogger() },
-      { eventsTopic: EVENTS, maxBodyBytes: 4096, maxEvents: 10, dedupeHorizonMs: HORIZON, pendingTtlMs: PENDING, clock: () => NOW },
+      { eventsTopic: EVENTS, maxBodyBytes: 4096, maxEvents: 10, pendingTtlMs: PENDING, clock: () => NOW },
     );
     dedupe.markers.set('e-done', 'done:earlier');
     writer.failNext = new TierstreamError('TS_ERR_INGEST_PRODUCE', 'producing failed', { retriable: true });

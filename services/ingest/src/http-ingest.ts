@@ -4,7 +4,7 @@ import { isTierstreamError, sendJson, TierstreamError, type DeadLetter, type Dea
 import type { CanonicalEncoder } from './canonical-encoder';
 import { checkEvent, type Checked } from './check-event';
 import { elementJson, requestLetter } from './dead-letters';
-import { classifyRequestClaim, doneMarker, pendingMarker, type EventDedupe } from './dedupe';
+import { classifyRequestClaim, pendingMarker, type EventDedupe, type EventRef } from './dedupe';
 import type { AckedEventWriter } from './event-producers';
 import { checkContentHeaders, parseEventsBody, readBody, type ElementReading, type HttpRefusal } from './http-request';
 import type { IngestMetrics } from './ingest-metrics';
@@ -44,7 +44,6 @@ export interface HttpIngestorOptions {
   readonly maxEvents: number;
   /** INGEST_MAX_EVENT_DEPTH (default 64). */
   readonly maxEventDepth?: number;
-  readonly dedupeHorizonMs: number;
   readonly pendingTtlMs: number;
   readonly clock: () => number;
 }
@@ -54,8 +53,8 @@ type Accepted = Checked & { ok: true };
 /**
  * POST /v1/events (docs/ingest.md): a JSON array of events, validated like raw records;
  * answered 202 only after Kafka acknowledged every accepted event (acks=all). Claims are
- * `pending:<token>` with a short TTL while producing, `done:<token>` for the dedupe horizon
- * after the ack, and removed when the produce fails, so the client may simply retry.
+ * `pending:<token>` with a short TTL while producing, settled for the dedupe horizon after
+ * the ack, and removed when the produce fails, so the client may simply retry.
  */
 export class HttpIngestor {
   private accepting = false;
@@ -164,7 +163,10 @@ export class HttpIngestor {
       }
     });
 
-    const previous = await this.claim(candidates.map((c) => c.item.event.event_id), token);
+    const previous = await this.claim(
+      candidates.map((c) => ({ customerId: c.item.event.customer_id, eventId: c.item.event.event_id })),
+      token,
+    );
     const mine: Accepted[] = [];
     candidates.forEach(({ index, item }, n) => {
       const claim = classifyRequestClaim(previous[n] ?? null);
@@ -180,7 +182,7 @@ export class HttpIngestor {
         });
       }
     });
-    const mineIds = mine.map((m) => m.event.event_id);
+    const mineRefs: EventRef[] = mine.map((m) => ({ customerId: m.event.customer_id, eventId: m.event.event_id }));
 
     try {
       try {
@@ -193,7 +195,7 @@ export class HttpIngestor {
         mine.map((m) => ({ key: m.event.customer_id, value: m.value })),
       );
     } catch (err) {
-      await dedupe.release(mineIds).catch((releaseErr: unknown) => logger.warn({ err: releaseErr }, 'releasing pending claims failed; they expire by themselves'));
+      await dedupe.release(mineRefs, pendingMarker(token)).catch((releaseErr: unknown) => logger.warn({ err: releaseErr }, 'releasing pending claims failed; they expire by themselves'));
       throw err;
     }
     // Counted once the request produced: a request answered 503 and resent counts once.
@@ -201,19 +203,18 @@ export class HttpIngestor {
     metrics.duplicates.inc({ source: 'http' }, duplicates);
     for (const r of rejected) metrics.rejected.inc({ source: 'http', reason: r.code });
     for (const m of mine) logger.debug({ event_id: m.event.event_id, customer_id: m.event.customer_id }, 'event ingested');
-    await dedupe.settle(mineIds, doneMarker(token), this.options.dedupeHorizonMs).catch((err: unknown) => {
+    await dedupe.settle(mineRefs).catch((err: unknown) => {
       // The events are on the topic: the answer stays 202. The pending claims expire after
       // INGEST_PENDING_TTL_SECONDS, after which a resend would be produced again.
-      logger.error({ err, events: mineIds.length }, 'marking produced events as done failed');
+      logger.error({ err, events: mineRefs.length }, 'settling produced event ids failed');
     });
     rejected.sort((a, b) => a.index - b.index);
     return { accepted: mine.length, duplicates, rejected };
   }
 
-  private async claim(eventIds: readonly string[], token: string): Promise<(string | null)[]> {
-    // On failure, claims that did land stay `pending` until their short TTL ends: deleting
-    // them here could delete another request's markers.
+  private async claim(events: readonly EventRef[], token: string): Promise<(string | null)[]> {
+    // On failure, claims that did land stay `pending` until their short TTL ends.
     const marker = pendingMarker(token);
-    return this.deps.dedupe.claim(eventIds.map((eventId) => ({ eventId, marker, ttlMs: this.options.pendingTtlMs })));
+    return this.deps.dedupe.claim(events.map((e) => ({ ...e, marker, ttlMs: this.options.pendingTtlMs })));
   }
 }

@@ -38,6 +38,7 @@ export class IngestWorker implements WorkerProcess {
   private readonly acked: AckedEventWriter;
   private readonly http: HttpIngestor;
   private readonly consumer: BatchConsumer;
+  private readonly dedupe: EventDedupe;
   private stopping: Promise<void> | undefined;
 
   constructor(ctx: WorkerContext, config: IngestConfig, clock: () => number = Date.now) {
@@ -46,7 +47,8 @@ export class IngestWorker implements WorkerProcess {
     this.groupId = ingestGroupId(namespace);
     this.logger = ctx.logger.child({ component: 'ingest' });
     const metrics = new IngestMetrics(ctx.metrics);
-    const dedupe = new EventDedupe(ctx.redis, new RedisKeys(namespace));
+    this.dedupe = new EventDedupe(ctx.redis, new RedisKeys(namespace), { horizonMs: config.dedupeHorizonMs, readLegacy: config.dedupeReadLegacy, clock });
+    const dedupe = this.dedupe;
     this.encoder = new CanonicalEncoder(ctx.registry, this.topics.events);
     this.deadLetters = new DeadLetterPublisher(ctx.kafka, ctx.registry, this.topics.eventsDlq, ctx.metrics);
     this.transactional = new TransactionalEventWriter(ctx.kafka, config.transactionalId, this.logger);
@@ -80,7 +82,6 @@ export class IngestWorker implements WorkerProcess {
         maxBodyBytes: config.maxBodyBytes,
         maxEvents: config.maxEvents,
         maxEventDepth: config.maxEventDepth,
-        dedupeHorizonMs: config.dedupeHorizonMs,
         pendingTtlMs: config.pendingTtlMs,
         clock,
       },
@@ -90,6 +91,7 @@ export class IngestWorker implements WorkerProcess {
 
   async start(): Promise<void> {
     await this.encoder.init();
+    await this.dedupe.start();
     await Promise.all([this.deadLetters.start(), this.transactional.start(), this.acked.start()]);
     this.http.open();
     await this.consumer.start();

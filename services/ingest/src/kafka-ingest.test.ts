@@ -1,5 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { TierstreamError, type BatchContext } from '@tierstream/runtime';
+import { SETTLED_MARKER } from './dedupe';
 import { RawBatchIngestor } from './kafka-ingest';
 import { RawRecordDecoder } from './raw-record';
 import { JsonEncoder, MapDedupe, quietLogger, RecordingDeadLetters, RecordingWriter, testMetrics } from './testing/doubles';
@@ -110,8 +111,9 @@ describe('RawBatchIngestor', () => {
     ]);
     expect(deadLetters.letters).toEqual([]);
     expect(await counterValue(metrics, 'tierstream_ingest_duplicates_total', { source: 'kafka' })).toBe(2);
-    expect(dedupe.markers.get('e-1')).toBe(`${RAW}:2:10`);
+    expect(dedupe.claimedBy.get('e-1')).toBe(`${RAW}:2:10`);
     expect(dedupe.ttls.get('e-1')).toBe(3_600_000);
+    expect(dedupe.markers.get('e-1')).toBe(SETTLED_MARKER);
   });
 
   it('claims the whole batch in one dedupe round trip', async () => {

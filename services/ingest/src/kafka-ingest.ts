@@ -12,7 +12,7 @@ import type { RawRecordDecoder } from './raw-record';
 export interface RawBatchIngestorDeps {
   readonly decoder: Pick<RawRecordDecoder, 'decode'>;
   readonly encoder: Pick<CanonicalEncoder, 'encode'>;
-  readonly dedupe: Pick<EventDedupe, 'claim'>;
+  readonly dedupe: Pick<EventDedupe, 'claim' | 'settle'>;
   readonly writer: Pick<TransactionalEventWriter, 'write'>;
   /** Encodes the batch's dead letters, which go into its transaction. */
   readonly deadLetters: Pick<DeadLetterPublisher, 'encode' | 'count' | 'topic'>;
@@ -89,6 +89,11 @@ export class RawBatchIngestor {
       { consumerGroupId: this.options.groupId, topic, partition, offset: String(BigInt(last.offset) + 1n) },
       [{ topic: this.deps.deadLetters.topic, messages: letterMessages }],
     );
+    // The claims become packed entries; if that fails they stay claims with this batch's
+    // coordinates for the horizon, which dedupe the same (only in more bytes).
+    await this.deps.dedupe.settle(toProduce.map(({ checked }) => ({ customerId: checked.event.customer_id, eventId: checked.event.event_id }))).catch((err: unknown) => {
+      logger.warn({ err, topic, partition, events: toProduce.length }, 'settling committed event ids failed; their claims dedupe until the horizon');
+    });
     // Counted and logged once the transaction committed: a batch that fails and is fetched
     // again would otherwise count its duplicates and rejects twice.
     this.deps.deadLetters.count(letters);
@@ -133,7 +138,9 @@ export class RawBatchIngestor {
         await batch.heartbeat();
       }
       const markers = open.map((i) => recordMarker(topic, partition, i.message.offset));
-      const previous = await this.deps.dedupe.claim(open.map((i, n) => ({ eventId: i.checked.event.event_id, marker: markers[n] ?? '', ttlMs: this.options.dedupeHorizonMs })));
+      const previous = await this.deps.dedupe.claim(
+        open.map((i, n) => ({ customerId: i.checked.event.customer_id, eventId: i.checked.event.event_id, marker: markers[n] ?? '', ttlMs: this.options.dedupeHorizonMs })),
+      );
       const pending: T[] = [];
       open.forEach((item, n) => {
         const claim = classifyRecordClaim(previous[n] ?? null, markers[n] ?? '');

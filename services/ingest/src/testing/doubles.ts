@@ -6,7 +6,7 @@ import type { CustomerEvent } from '@tierstream/domain';
 import { createLogger, WorkerMetrics, type DeadLetter, type Logger } from '@tierstream/runtime';
 import type { Message } from 'kafkajs';
 import type { Encoded } from '../canonical-encoder';
-import type { Claim } from '../dedupe';
+import { SETTLED_MARKER, type Claim, type EventRef } from '../dedupe';
 import type { ConsumedOffsets, TopicMessages } from '../event-producers';
 import { IngestMetrics } from '../ingest-metrics';
 
@@ -23,10 +23,15 @@ export class JsonEncoder {
   }
 }
 
-/** Redis's `SET key marker NX GET`, `SET` and `DEL` on a Map (TTLs are recorded, not enforced). */
+/**
+ * EventDedupe on Maps, keyed by event id (claims' TTLs are recorded, not enforced): a claim keeps the
+ * marker there, settle replaces it by SETTLED_MARKER, release deletes it if still `marker`'s.
+ */
 export class MapDedupe {
   readonly markers = new Map<string, string>();
   readonly ttls = new Map<string, number>();
+  /** The marker of the claim that first took each id. */
+  readonly claimedBy = new Map<string, string>();
   claimRounds = 0;
   failNext: Error | undefined;
 
@@ -38,21 +43,21 @@ export class MapDedupe {
       if (previous !== undefined) return previous;
       this.markers.set(c.eventId, c.marker);
       this.ttls.set(c.eventId, c.ttlMs);
+      if (!this.claimedBy.has(c.eventId)) this.claimedBy.set(c.eventId, c.marker);
       return null;
     });
   }
 
-  async settle(eventIds: readonly string[], marker: string, ttlMs: number): Promise<void> {
+  async settle(events: readonly EventRef[]): Promise<void> {
     this.throwIfFailing();
-    for (const id of eventIds) {
-      this.markers.set(id, marker);
-      this.ttls.set(id, ttlMs);
+    for (const e of events) {
+      this.markers.set(e.eventId, SETTLED_MARKER);
     }
   }
 
-  async release(eventIds: readonly string[]): Promise<void> {
+  async release(events: readonly EventRef[], marker: string): Promise<void> {
     this.throwIfFailing();
-    for (const id of eventIds) this.markers.delete(id);
+    for (const e of events) if (this.markers.get(e.eventId) === marker) this.markers.delete(e.eventId);
   }
 
   private throwIfFailing(): void {

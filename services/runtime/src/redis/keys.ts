@@ -10,9 +10,22 @@ export class RedisKeys {
     return `${this.namespace}ts:{c:${customerId}}:state`;
   }
 
-  /** Ingest's dedupe marker of one event id, kept for the dedupe horizon. */
+  /** The event ids ingest remembers for this customer: settled entries and open claims, packed (services/ingest/src/dedupe.ts). */
+  customerSeen(customerId: string): string {
+    return `${this.namespace}ts:{c:${customerId}}:seen`;
+  }
+
+  /**
+   * The dedupe marker of one event id as ingest wrote it before the per-customer layout:
+   * read, never written, for one dedupe horizon after the upgrade.
+   */
   eventSeen(eventId: string): string {
     return `${this.namespace}ts:{e:${eventId}}:seen`;
+  }
+
+  /** When this namespace's ingest first ran with the per-customer dedupe layout (ms). */
+  dedupeLayoutSince(): string {
+    return `${this.namespace}ts:dedupe:layout-since`;
   }
 
   /**
