@@ -58,3 +58,7 @@ export class LatencyRecorder {
  * `ratePerSecond`, never more than `total`.
  */
 export const offeredBy = (ratePerSecond: number, elapsedMs: number, total: number): number => Math.min(total, Math.floor((ratePerSecond * Math.max(0, elapsedMs)) / 1000));
+
+/** Kept up: everything sent at 95% of the rate or more, every transition seen, and seen at 95% of the rate or more. */
+export const keptUp = (r: { readonly offeredPerSecond: number; readonly events: number; readonly sent: number; readonly sentPerSecond: number; readonly seen: number; readonly seenPerSecond: number }): boolean =>
+  r.sent === r.events && r.seen === r.sent && r.sentPerSecond >= r.offeredPerSecond * 0.95 && r.seenPerSecond >= r.offeredPerSecond * 0.95;

@@ -67,10 +67,15 @@ export async function dueCount(redis: Redis, keys: RedisKeys, topic: string, par
   return total;
 }
 
+/**
+ * Records the group has not committed, not counting a partition's last offset: once the
+ * worker continues a sweep with its own ticks, written in its transactions, the last offset
+ * is a commit marker, which no consumer sees or commits past.
+ */
 export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
   const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
-  return ends.reduce((sum, e) => sum + Math.max(0, Number(e.high) - (at.get(e.partition) ?? 0)), 0);
+  return ends.reduce((sum, e) => sum + Math.max(0, Number(e.high) - 1 - (at.get(e.partition) ?? 0)), 0);
 }
 
 /** Moves every partition's watermark to `time` with one clock tick each, as the worker's own ticks are written. */

@@ -1,5 +1,5 @@
 import { parseBenchOptions, phasesToRun, resultFileNames } from '../../bench/lib/bench-options';
-import { drainRate, LatencyRecorder, offeredBy } from '../../bench/lib/stats';
+import { drainRate, keptUp, LatencyRecorder, offeredBy } from '../../bench/lib/stats';
 
 describe('the benchmark (bench/lib)', () => {
   describe('drainRate', () => {
@@ -37,6 +37,15 @@ describe('the benchmark (bench/lib)', () => {
     expect(offeredBy(2000, 0, 10_000)).toBe(0);
     expect(offeredBy(2000, 1500, 10_000)).toBe(3000);
     expect(offeredBy(2000, 60_000, 10_000)).toBe(10_000);
+  });
+
+  it('says a latency run kept up only when every transition was seen at the offered rate', () => {
+    const run = { offeredPerSecond: 2000, events: 20_000, sent: 20_000, sentPerSecond: 1998, seen: 20_000, seenPerSecond: 1990 };
+    expect(keptUp(run)).toBe(true);
+    // All seen, but at 740/s: a backlog grew behind the offer (p50 11 s in such a run).
+    expect(keptUp({ ...run, seenPerSecond: 740 })).toBe(false);
+    expect(keptUp({ ...run, seen: 19_999 })).toBe(false);
+    expect(keptUp({ ...run, sentPerSecond: 1500 })).toBe(false);
   });
 
   describe('parseBenchOptions', () => {
