@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { defineLuaScripts, readLuaScripts, TierstreamError, type Redis, type RedisKeys } from '@tierstream/runtime';
 
 /**
@@ -63,7 +63,7 @@ const AHEAD = 32_768;
  * with a million ids in a week: 1.5·10^-27). SHA-256 has no known collision attack, so an
  * upstream cannot make one on purpose either.
  */
-export const eventDigest = (eventId: string): Buffer => createHash('sha256').update(eventId, 'utf8').digest().subarray(0, DIGEST_BYTES);
+export const eventDigest = (eventId: string): Buffer => hash('sha256', eventId, 'buffer').subarray(0, DIGEST_BYTES);
 
 export const bucketOf = (ms: number, bucketMs: number): number => Math.floor(ms / bucketMs) % BUCKET_SPACE;
 /** Buckets a settled id is kept: at least the horizon, at most one bucket more. */
@@ -175,6 +175,8 @@ const COMMAND = `dedupe_${DEDUPE_SCRIPT_VERSION}`;
 const LEGACY_SLACK_MS = 24 * HOUR_MS;
 
 type Pipeline = ReturnType<Redis['pipeline']>;
+/** Ids whose digests are kept between a claim and its settle: several batches' worth. */
+const DIGEST_MEMO = 50_000;
 type ScriptCall = (seenKey: string, ...args: (string | Buffer)[]) => Pipeline;
 
 export class EventDedupe {
@@ -183,6 +185,8 @@ export class EventDedupe {
   private readonly clock: () => number;
   /** Until when claims also read legacy keys (0: not at all); set by start(). */
   private legacyUntil = 0;
+  /** Digests of recent claims, so their settle does not hash again (a profile showed hashing at 7% of ingest's CPU). */
+  private readonly digests = new Map<string, Buffer>();
 
   constructor(
     private readonly redis: Redis,
@@ -236,7 +240,7 @@ export class EventDedupe {
     for (const [customerId, indexes] of byCustomer) {
       const args = indexes.flatMap((n) => {
         const c = claims[n] as Claim;
-        return [eventDigest(c.eventId), c.marker, String(c.ttlMs)];
+        return [this.digestOf(c.eventId), c.marker, String(c.ttlMs)];
       });
       this.script(pipeline, customerId, 'claim', ...args);
     }
@@ -269,7 +273,7 @@ export class EventDedupe {
     if (events.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const [customerId, ids] of groupBy(events, (e) => e.customerId)) {
-      this.script(pipeline, customerId, 'settle', ...ids.map((e) => eventDigest(e.eventId)));
+      this.script(pipeline, customerId, 'settle', ...ids.map((e) => this.digestOf(e.eventId)));
     }
     await this.run(pipeline, 'settling event ids');
   }
@@ -284,9 +288,19 @@ export class EventDedupe {
     const pipeline = this.redis.pipeline();
     for (const group of groupBy(claims, (c) => `${c.customerId}\n${c.marker}`).values()) {
       const first = group[0] as Claim;
-      this.script(pipeline, first.customerId, 'release', first.marker, ...group.map((c) => eventDigest(c.eventId)));
+      this.script(pipeline, first.customerId, 'release', first.marker, ...group.map((c) => this.digestOf(c.eventId)));
     }
     await this.run(pipeline, 'releasing event ids');
+  }
+
+  private digestOf(eventId: string): Buffer {
+    let digest = this.digests.get(eventId);
+    if (digest === undefined) {
+      if (this.digests.size >= DIGEST_MEMO) this.digests.clear();
+      digest = eventDigest(eventId);
+      this.digests.set(eventId, digest);
+    }
+    return digest;
   }
 
   private script(pipeline: Pipeline, customerId: string, op: string, ...args: (string | Buffer)[]): void {
