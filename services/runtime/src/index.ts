@@ -14,6 +14,7 @@ export { createRedis, type Redis } from './redis/connection';
 export { RedisKeys } from './redis/keys';
 export { defineLuaScripts, readLuaScripts, LUA_DIR, type LuaScript } from './redis/redis-scripts';
 export { startWorker, runWorkerMain, type WorkerContext, type WorkerProcess, type RunningWorker } from './worker/worker-host';
+export { decodeCustomerRecord, encodeCustomerRecord, RECORD_FORMAT_VERSION } from './redis/customer-record-codec';
 export { CustomerStore, type CustomerRecord, type CustomerWrite, type LoadedCustomer, type PendingRejection, type PendingTransition } from './redis/customer-store';
 export { loadPolicyFile, DEFAULT_POLICY_FILE } from './policy/load-policy';
 export { PartitionClock, type ClockReading, type ClockWrite } from './redis/partition-clock';

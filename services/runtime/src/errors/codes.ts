@@ -21,6 +21,7 @@ export const ErrorCodes = {
   TS_ERR_DELIVERY_ABORTED: 'a batch was left before all its deliveries settled and will be fetched again',
   TS_ERR_REDIS: 'a Redis command failed',
   TS_ERR_FENCE_CONFLICT: "a customer's state was written by another worker since it was read",
+  TS_ERR_STATE_FORMAT: "a customer's record in Redis is in a format this version cannot read (written by a newer release, or damaged)",
   TS_ERR_POLICY: 'the tiering policy file is invalid',
   TS_ERR_CUSTOMER_NOT_FOUND: 'no state is stored for the customer asked for',
   TS_ERR_SCORING_DECODE: 'a record on the canonical events topic is not a decodable CustomerEvent',

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { CustomerState, TierChanged } from '@tierstream/domain';
 import { TierstreamError } from '../errors';
 import { RedisKeys } from './keys';
+import { decodeCustomerRecord, encodeCustomerRecord } from './customer-record-codec';
 import { defineLuaScripts } from './redis-scripts';
 
 /** A transition produced but maybe not yet committed to Kafka, with the offset that caused it. */
@@ -90,15 +91,15 @@ export class CustomerStore {
   async load(customerIds: readonly string[], pace?: Pace): Promise<LoadedCustomer[]> {
     if (customerIds.length === 0) return [];
     const chunks = chunksOf(customerIds);
-    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmget(this.keys.customerState(id), 'fence', 'record'), pace);
+    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmgetBuffer(this.keys.customerState(id), 'fence', 'record'), pace);
     const loaded: LoadedCustomer[] = [];
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c] ?? { err: new Error('no reply') };
       for (const [i, customerId] of chunk.entries()) {
         const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
         if (err) throw new TierstreamError('TS_ERR_REDIS', `loading ${customerId}: ${err.message}`, { cause: err, retriable: true });
-        const [fence, record] = value as [string | null, string | null];
-        loaded.push({ customerId, fence: fence ?? '', record: record ? (JSON.parse(record) as CustomerRecord) : undefined });
+        const [fence, record] = value as [Buffer | null, Buffer | null];
+        loaded.push({ customerId, fence: fence?.toString('utf8') ?? '', record: record ? decodeCustomerRecord(customerId, record) : undefined });
       }
       if (pace) await pace();
     }
@@ -112,7 +113,7 @@ export class CustomerStore {
     const chunks = chunksOf(writes);
     const replies = await this.send(
       chunks,
-      (pipeline, w) => (pipeline as unknown as Record<string, (...args: string[]) => unknown>)[command]?.(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, JSON.stringify(w.record)),
+      (pipeline, w) => (pipeline as unknown as Record<string, (...args: (string | Buffer)[]) => unknown>)[command]?.(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, encodeCustomerRecord(w.record)),
       pace,
     );
     const conflicts: string[] = [];

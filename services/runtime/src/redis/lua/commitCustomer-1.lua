@@ -7,7 +7,7 @@
     KEYS[1] customer state hash (ts:{c:<id>}:state)
     ARGV[1] the fence we read ('' when the customer was new)
     ARGV[2] the new fence ('<partition>:<offset>' of the last applied event)
-    ARGV[3] the new record (JSON: aggregates, tiers, pending transitions)
+    ARGV[3] the new record (customer-record-codec.ts: state, pending transitions), opaque here
 
   Output:
      1  written
