@@ -50,7 +50,7 @@ export const ErrorCodes = {
   TS_ERR_INGEST_TOO_MANY_EVENTS: 'a POST /v1/events body holds more events than INGEST_MAX_EVENTS',
   TS_ERR_INGEST_MALFORMED_BODY: 'a POST /v1/events body is not a JSON array',
   TS_ERR_INGEST_NOT_ACCEPTING: 'the ingest worker is starting or stopping and does not take requests',
-  TS_ERR_INGEST_DEDUPE: 'the dedupe markers in Redis could not be read or written',
+  TS_ERR_INGEST_DEDUPE: 'the dedupe memory in Redis could not be read or written',
   TS_ERR_INGEST_PRODUCE: 'canonical events could not be produced to Kafka or their transaction not committed',
   TS_ERR_INGEST_DEAD_LETTER: 'dead letters could not be written to the DLQ topic',
 } as const;
