@@ -116,6 +116,23 @@ describe('RawBatchIngestor', () => {
     expect(dedupe.markers.get('e-1')).toBe(SETTLED_MARKER);
   });
 
+  it('settles the claims of produced events once their transaction committed, and keeps the claims of a batch whose transaction failed', async () => {
+    const { ingestor, writer, dedupe } = setup();
+    writer.failNext = new Error('transaction aborted');
+    await expect(ingestor.handle(batchOf([order('e-1')]))).rejects.toThrow('transaction aborted');
+    expect(dedupe.markers.get('e-1')).toBe(`${RAW}:2:10`);
+    await ingestor.handle(batchOf([order('e-1')]));
+    expect(dedupe.markers.get('e-1')).toBe(SETTLED_MARKER);
+  });
+
+  it('commits the batch when settling fails (its claims keep deduping)', async () => {
+    const { ingestor, writer, dedupe } = setup();
+    dedupe.settle = async () => Promise.reject(new Error('READONLY'));
+    await ingestor.handle(batchOf([order('e-1')]));
+    expect(writer.produced().map((e) => e.event_id)).toEqual(['e-1']);
+    expect(dedupe.markers.get('e-1')).toBe(`${RAW}:2:10`);
+  });
+
   it('claims the whole batch in one dedupe round trip', async () => {
     const { ingestor, dedupe } = setup();
     await ingestor.handle(batchOf([order('a'), order('b'), order('c')]));
