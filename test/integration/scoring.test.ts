@@ -52,7 +52,7 @@ describe('scoring worker on the real stack', () => {
     redis.disconnect();
   });
 
-  async function produce(events: readonly CustomerEvent[], raw: { key: string; value: Buffer }[] = []): Promise<void> {
+  async function produce(events: readonly CustomerEvent[], raw: { key: string; value: Buffer; headers?: Record<string, string> }[] = []): Promise<void> {
     const codec = new AvroCodec<CustomerEvent>(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] as string), topicNames(ns).events, SchemaFiles.customerEvent);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -94,13 +94,16 @@ describe('scoring worker on the real stack', () => {
     expect(stored.record?.state.metrics['spend_365d']).toBe(1_110_000);
   });
 
-  it('sends undecodable records and unconvertible currencies to the DLQ and goes on', async () => {
-    await produce([order('b1', 'bob', 10_000, 30, 'XYZ'), order('b2', 'bob', 70_000, 31)], [{ key: 'bob', value: Buffer.from('{"not":"avro"}') }]);
+  it('sends undecodable records and unconvertible currencies to the DLQ, headers kept, and goes on', async () => {
+    await produce([order('b1', 'bob', 10_000, 30, 'XYZ'), order('b2', 'bob', 70_000, 31)], [{ key: 'bob', value: Buffer.from('{"not":"avro"}'), headers: { 'trace-id': 't-42' } }]);
     const registry = createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] as string);
     const dead = await readMessages(kafka, topicNames(ns).eventsDlq, 2);
     const letters = await Promise.all(dead.map(async (m) => (await registry.decode(m.value as Buffer)) as DeadLetter));
     expect(letters.map((l) => l.error_code).sort()).toEqual(['TS_ERR_SCORING_CURRENCY', 'TS_ERR_SCORING_DECODE']);
-    expect(letters.find((l) => l.error_code === 'TS_ERR_SCORING_DECODE')?.original_value?.toString()).toBe('{"not":"avro"}');
+    const undecodable = letters.find((l) => l.error_code === 'TS_ERR_SCORING_DECODE');
+    expect(undecodable?.original_value?.toString()).toBe('{"not":"avro"}');
+    expect(undecodable?.original_key?.toString()).toBe('bob');
+    expect(undecodable?.original_headers['trace-id']?.toString()).toBe('t-42');
     expect(letters.find((l) => l.error_code === 'TS_ERR_SCORING_CURRENCY')?.error_message).toContain('XYZ');
     // The good event after them was scored.
     await waitFor(async () => ((await new CustomerStore(redis, ns).get('bob')).record?.state.tiers['value']?.tier === 'mid' ? true : undefined), 30_000, 'bob scored');

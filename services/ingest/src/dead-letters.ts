@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { headersAsBytes, type DeadLetter } from '@tierstream/runtime';
+import { deadLetterOf, type DeadLetter } from '@tierstream/runtime';
 import type { Rejection } from './problems';
 
 export const WORKER = 'ingest';
@@ -12,21 +12,10 @@ export const elementJson = (element: unknown): Buffer => Buffer.from(JSON.string
 
 /** The dead letter of a raw record: its bytes, key, headers and coordinates kept whole. */
 export function recordLetter(message: KafkaMessage, topic: string, partition: number, rejection: Rejection, now: number): DeadLetter {
-  return {
-    error_code: rejection.code,
-    error_message: rejection.message,
-    original_value: message.value,
-    original_key: message.key,
-    original_headers: headersAsBytes(message.headers),
-    source_topic: topic,
-    source_partition: partition,
-    source_offset: Number(message.offset),
-    worker: WORKER,
-    event_id: rejection.event_id,
-    customer_id: rejection.customer_id,
-    failed_at: now,
-  };
+  return deadLetterOf({ topic, partition, message }, reasonOf(rejection), WORKER, now);
 }
+
+const reasonOf = (r: Rejection) => ({ code: r.code, message: r.message, eventId: r.event_id, customerId: r.customer_id });
 
 /**
  * The dead letter of one element of a POST /v1/events body: `original` is the element
@@ -34,18 +23,5 @@ export function recordLetter(message: KafkaMessage, topic: string, partition: nu
  * too deep to be parsed whole; no key, no headers, no source coordinates.
  */
 export function requestLetter(original: Buffer, rejection: Rejection, now: number): DeadLetter {
-  return {
-    error_code: rejection.code,
-    error_message: rejection.message,
-    original_value: original,
-    original_key: null,
-    original_headers: {},
-    source_topic: null,
-    source_partition: null,
-    source_offset: null,
-    worker: WORKER,
-    event_id: rejection.event_id,
-    customer_id: rejection.customer_id,
-    failed_at: now,
-  };
+  return deadLetterOf({ bytes: original }, reasonOf(rejection), WORKER, now);
 }

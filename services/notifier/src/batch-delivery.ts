@@ -1,5 +1,5 @@
 import type { TierChanged } from '@tierstream/domain';
-import { headersAsBytes, type BatchContext, type DeadLetter, type ErrorCode, type Logger } from '@tierstream/runtime';
+import { deadLetterOf, type BatchContext, type DeadLetter, type ErrorCode, type Logger } from '@tierstream/runtime';
 import type { DeliveryKey } from './delivery-memory';
 import { matchesFilter } from './filter';
 import type { NotifierMetrics } from './notifier-metrics';
@@ -179,19 +179,7 @@ export class BatchDelivery {
   }
 
   private letter(batch: BatchContext, message: Message, change: TierChanged | undefined, code: ErrorCode, text: string): DeadLetter {
-    return {
-      error_code: code,
-      error_message: text,
-      original_value: message.value,
-      original_key: message.key,
-      original_headers: headersAsBytes(message.headers),
-      source_topic: batch.topic,
-      source_partition: batch.partition,
-      source_offset: Number(message.offset),
-      worker: 'notifier',
-      event_id: change?.transition_id ?? null,
-      customer_id: change?.customer_id ?? message.key?.toString('utf8') ?? null,
-      failed_at: this.now(),
-    };
+    const reason = { code, message: text, eventId: change?.transition_id ?? null, customerId: change?.customer_id ?? message.key?.toString('utf8') ?? null };
+    return deadLetterOf({ topic: batch.topic, partition: batch.partition, message }, reason, 'notifier', this.now());
   }
 }

@@ -6,7 +6,7 @@ export { createSchemaRegistry, readAvroSchema, registerAvroSchema, valueSubject,
 export { WorkerMetrics } from './metrics/worker-metrics';
 export { OpsServer, sendJson, type ReadinessCheck, type RouteHandler, type OpsServerOptions } from './http/ops-server';
 export { BatchConsumer, type BatchConsumerOptions, type BatchContext, type BatchHandler } from './kafka/batch-consumer';
-export { DeadLetterPublisher, headersAsBytes, type DeadLetter } from './kafka/dead-letter-publisher';
+export { DeadLetterPublisher, deadLetterOf, headersAsBytes, type DeadLetter, type DeadLetterReason, type DeadLetterSource } from './kafka/dead-letter-publisher';
 export { AvroCodec } from './registry/avro-codec';
 export { isRegistryUnavailable } from './registry/registry-errors';
 export { SCHEMAS_DIR, SchemaFiles, topicNames, type TopicNames } from './contracts';

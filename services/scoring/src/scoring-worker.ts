@@ -5,6 +5,7 @@ import {
   BatchConsumer,
   chunkMessages,
   CustomerStore,
+  deadLetterOf,
   PartitionClock,
   SchemaFiles,
   topicNames,
@@ -203,7 +204,7 @@ export class ScoringWorker implements WorkerProcess {
     for (const m of records) {
       const offset = Number(m.offset);
       const input = await decodeInput(this.events, partition, offset, m.value);
-      if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, offset, m.value, m.key, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
+      if (typeof input === 'string') letters.push(this.deadLetter(batch.topic, partition, m, offset, 'TS_ERR_SCORING_DECODE', input, null, m.key?.toString() ?? null));
       else inputs.push(input);
       await pacer.pace();
     }
@@ -235,7 +236,7 @@ export class ScoringWorker implements WorkerProcess {
       const input = inputAt.get(r.offset);
       const raw = rawAt.get(r.offset);
       const eventId = input && 'event' in input ? input.event.event_id : input && 'override' in input ? input.override.command_id : null;
-      letters.push(this.deadLetter(batch.topic, partition, r.offset, raw?.value ?? null, raw?.key ?? null, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
+      letters.push(this.deadLetter(batch.topic, partition, raw, r.offset, r.code, r.message, eventId, input ? (customerOf(input) ?? null) : null));
     }
     // Encoded before the transaction opens, so it stays short.
     const transitionMessages = await pacer.map(plan.emit, async (t) => ({ key: t.customer_id, value: await this.transitions.encode(t), headers: { 'transition-id': t.transition_id } }));
@@ -280,30 +281,10 @@ export class ScoringWorker implements WorkerProcess {
     );
   }
 
-  private deadLetter(
-    topic: string,
-    partition: number,
-    offset: number,
-    value: Buffer | null,
-    key: Buffer | null,
-    code: string,
-    message: string,
-    eventId: string | null,
-    customerId: string | null,
-  ): DeadLetter {
-    return {
-      error_code: code,
-      error_message: message,
-      original_value: value,
-      original_key: key,
-      original_headers: {},
-      source_topic: topic,
-      source_partition: partition,
-      source_offset: offset,
-      worker: 'scoring',
-      event_id: eventId,
-      customer_id: customerId,
-      failed_at: Date.now(),
-    };
+  /** A record's dead letter, kept whole (bytes, key, headers, coordinates); `offset` finds the record in the batch. */
+  private deadLetter(topic: string, partition: number, message: KafkaMessage | undefined, offset: number, code: string, text: string, eventId: string | null, customerId: string | null): DeadLetter {
+    const source = { topic, partition, message: message ?? { offset: String(offset), value: null, key: null, headers: {} } };
+    return deadLetterOf(source, { code, message: text, eventId, customerId }, 'scoring', Date.now());
   }
+
 }

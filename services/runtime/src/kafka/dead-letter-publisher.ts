@@ -1,4 +1,4 @@
-import { Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { SchemaFiles } from '../contracts';
 import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { AvroCodec } from '../registry/avro-codec';
@@ -29,6 +29,35 @@ export function headersAsBytes(headers: IHeaders | undefined): Record<string, Bu
     if (first !== undefined) out[k] = Buffer.isBuffer(first) ? first : Buffer.from(String(first));
   }
   return out;
+}
+
+/** Where a dead-lettered input came from: a consumed record (kept whole: bytes, key, headers, coordinates), or bytes that arrived another way (an HTTP body's element). */
+export type DeadLetterSource =
+  | { readonly topic: string; readonly partition: number; readonly message: Pick<KafkaMessage, 'offset' | 'value' | 'key' | 'headers'> }
+  | { readonly bytes: Buffer | null };
+
+/** Why it was dead-lettered, and whose it was when that is known. */
+export interface DeadLetterReason {
+  readonly code: string;
+  readonly message: string;
+  readonly eventId: string | null;
+  readonly customerId: string | null;
+}
+
+/** The one builder of dead letters, for every worker: the DLQ record of an input and the reason it was refused. */
+export function deadLetterOf(source: DeadLetterSource, reason: DeadLetterReason, worker: string, now: number): DeadLetter {
+  const from =
+    'message' in source
+      ? {
+          original_value: source.message.value,
+          original_key: source.message.key,
+          original_headers: headersAsBytes(source.message.headers),
+          source_topic: source.topic,
+          source_partition: source.partition,
+          source_offset: Number(source.message.offset),
+        }
+      : { original_value: source.bytes, original_key: null, original_headers: {}, source_topic: null, source_partition: null, source_offset: null };
+  return { error_code: reason.code, error_message: reason.message, ...from, worker, event_id: reason.eventId, customer_id: reason.customerId, failed_at: now };
 }
 
 /** Publishes dead letters (Avro) to one DLQ topic, acknowledged by all in-sync replicas. */
