@@ -14,7 +14,7 @@ import { resolveEndpoints } from '@tierstream/cli/dist/endpoints';
 import { DEFAULT_KAFKA_VERSION, REPO_ROOT } from '@tierstream/cli/dist/stack/settings';
 import { BENCH_USAGE, parseBenchOptions, phasesToRun, resultFileNames, type BenchOptions } from './lib/bench-options';
 import { benchDataset, type BenchDataset } from './lib/dataset';
-import { consumeRaw, keyBytes, produceRaw, rawKafka, rejoinsInLog, waitForGroup, type ConsumeResult, type DrainResult, type KeyBytes, type ProduceResult } from './lib/drain';
+import { consumeRaw, keyBytes, produceRaw, rawKafka, rejoins, rejoinsInLog, UpDrops, waitForGroup, type Rejoins, type ConsumeResult, type DrainResult, type KeyBytes, type ProduceResult } from './lib/drain';
 import { LatencyProbe, type LatencyRun } from './lib/latency';
 import { optionsOrExitCode, runMain } from './lib/cli';
 import { busyShare, machineCpu, machineInfo, redisInfo, stealShare, type CpuTimes } from './lib/machine';
@@ -70,7 +70,7 @@ async function startWorker(ctx: Ctx, worker: WorkerName, ns: string, extra: Reco
     REDIS_URL: ctx.endpoints.redisUrl,
     TIERSTREAM_NAMESPACE: ns,
     HTTP_PORT: String(httpPort),
-    // info: kafkajs's group-join lines, counted as re-joins; the workers log nothing per record at info.
+    // info: the notifier's log subscriber writes at info; the workers log nothing per record at info.
     LOG_LEVEL: 'info',
     SCORING_POLICY_FILE: ctx.policyFile,
     ...extra,
@@ -122,13 +122,13 @@ async function ingestWrote(w: ScoringProcess, ns: string): Promise<number> {
 interface IsolatedResult {
   namespace: string;
   produce: ProduceResult;
-  ingest?: { drain: DrainResult; rate: DrainRate; cpu: PhaseCpu; canonicalRecords: number; rssPeakBytes: number | null; usedMemoryDelta: number; dedupeKeys: KeyBytes; dedupeBytesPerEvent: number; rejoins: ReturnType<typeof rejoinsInLog> };
+  ingest?: { drain: DrainResult; rate: DrainRate; cpu: PhaseCpu; canonicalRecords: number; rssPeakBytes: number | null; usedMemoryDelta: number; dedupeKeys: KeyBytes; dedupeBytesPerEvent: number; evictions: number };
   consume?: ConsumeResult;
   scoring?: {
     drain: DrainResult;
     rate: DrainRate;
     cpu: PhaseCpu;
-    rejoins: ReturnType<typeof rejoinsInLog>;
+    rejoins: Rejoins;
     memberIds: number;
     rssPeakBytes: number | null;
     rssMetricBytes: number;
@@ -190,7 +190,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     usedMemoryDelta: memAfterIngest - memBeforeIngest,
     dedupeKeys,
     dedupeBytesPerEvent: dedupeKeys.bytes / canonicalRecords,
-    rejoins: rejoinsInLog(fs.readFileSync(ingest.logFile, 'utf8'), groupOf(ns, 'ingest')),
+    evictions: rejoinsInLog(fs.readFileSync(ingest.logFile, 'utf8'), groupOf(ns, 'ingest')).evictions,
   };
   log(`    ${ingestDrain.completed ? 'drained' : 'NOT drained'} in ${fixed(ingestDrain.seconds)} s from its start: ${int(result.ingest.rate.perSecond)} events/s (${result.ingest.rate.steadyPerSecond === null ? 'no steady rate' : `${int(result.ingest.rate.steadyPerSecond)}/s after 10%`}); ${int(canonicalRecords)} canonical events; machine ${pct(ingestCpu.machineBusyShare)} busy`);
   log(`    dedupe: ${int(dedupeKeys.keys)} keys, ${int(dedupeKeys.bytes)} B (MEMORY USAGE), ${fixed(result.ingest.dedupeBytesPerEvent)} B per event; used_memory +${mib(result.ingest.usedMemoryDelta)}`);
@@ -207,6 +207,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
   const scoring = await startWorker(ctx, 'scoring', ns);
   peak = 0;
   const members = new Set<string>();
+  const ups = new UpDrops();
   let polls = 0;
   const scoringDrain = await waitForGroup(admin, {
     groupId: groupOf(ns, 'scoring'),
@@ -219,10 +220,14 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     every: () => {
       scoring.assertRunning();
       peak = Math.max(peak, scoring.peakRssBytes() ?? 0);
-      // A member evicted and back has a new member id: a re-join the log may not name.
-      if (polls++ % 5 === 0) {
+      // A member evicted and back has a new member id; a member re-joining shows consumer_up 0 meanwhile.
+      if (polls++ % 3 === 0) {
         void admin.describeGroups([groupOf(ns, 'scoring')]).then(
           ({ groups }) => groups[0]?.members.forEach((m) => members.add(m.memberId)),
+          () => undefined,
+        );
+        void scoring.metrics().then(
+          (text) => ups.see(metricValue(text, 'tierstream_consumer_up', `group="${groupOf(ns, 'scoring')}"`)),
           () => undefined,
         );
       }
@@ -239,7 +244,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     drain: scoringDrain,
     rate: drainRate(canonicalRecords, scoringDrain.seconds, scoringDrain.samples),
     cpu: scoringCpu,
-    rejoins: rejoinsInLog(fs.readFileSync(scoring.logFile, 'utf8'), groupOf(ns, 'scoring')),
+    rejoins: rejoins(rejoinsInLog(fs.readFileSync(scoring.logFile, 'utf8'), groupOf(ns, 'scoring')), members.size, ups.drops),
     memberIds: members.size,
     rssPeakBytes: peak || null,
     rssMetricBytes: metricValue(metrics, 'process_resident_memory_bytes'),
@@ -529,9 +534,10 @@ async function main(): Promise<number> {
     cleanup: removals,
   };
   const names = resultFileNames(o.name, startedAt, o.quick);
-  // A failed run keeps its file for a look, but never replaces the latest figures.
-  const file = writeResultFiles(o.resultsDir, error ? [names.run] : [names.run, names.latest], result);
-  log(`\nresult: ${path.relative(process.cwd(), file)}${error ? ' (failed: latest left as it was)' : ` (and ${names.latest})`}`);
+  // A failed run keeps its file for a look (not a quick one), but never replaces the latest figures.
+  const written = error ? names.filter((n) => !n.endsWith('latest.json')) : names;
+  const file = written.length > 0 ? writeResultFiles(o.resultsDir, written, result) : undefined;
+  log(`\nresult: ${file ? written.map((n) => path.relative(process.cwd(), path.join(o.resultsDir, n))).join(', ') : 'not written (a failed quick run)'}`);
   if (error || o.keepLogs) log(`worker logs kept in ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
   return error ? 1 : 0;

@@ -133,8 +133,12 @@ export function phasesToRun(only: ReadonlySet<Phase>): Set<Phase> {
   return run;
 }
 
-/** The result files a run writes: `<name>-<time>.json` and the latest of its kind (quick runs never replace latest.json). */
-export function resultFileNames(name: string, startedAt: Date, quick: boolean): { run: string; latest: string } {
+/**
+ * The result files a run writes: `<name>-<time>.json` and the latest of its name. A quick
+ * run writes quick-latest.json only: it never replaces latest.json, nor piles up files.
+ */
+export function resultFileNames(name: string, startedAt: Date, quick: boolean): string[] {
+  if (quick) return ['quick-latest.json'];
   const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-  return { run: `${name}${quick ? '-quick' : ''}-${stamp}.json`, latest: quick ? 'quick-latest.json' : name === 'bench' ? 'latest.json' : `${name}-latest.json` };
+  return [`${name}-${stamp}.json`, name === 'bench' ? 'latest.json' : `${name}-latest.json`];
 }

@@ -143,15 +143,54 @@ export async function waitForGroup(
   }
 }
 
-/** Group re-joins since the start, from a worker log at LOG_LEVEL info: kafkajs's 'Consumer has joined the group' lines less the first. */
-export function rejoinsInLog(text: string, groupId: string): { joins: number; rejoins: number; evictions: number } {
+/**
+ * Group joins and evictions in a worker log: kafkajs's 'Consumer has joined the group' lines
+ * (info, which the runtime's client logs only below warn, so often none) and its warning
+ * 'The coordinator is not aware of this member' (an eviction).
+ */
+export function rejoinsInLog(text: string, groupId: string): { joins: number; evictions: number } {
   let joins = 0;
   let evictions = 0;
   for (const line of text.split('\n')) {
     if (line.includes('Consumer has joined the group') && line.includes(groupId)) joins++;
     if (line.includes('The coordinator is not aware of this member')) evictions++;
   }
-  return { joins, rejoins: Math.max(0, joins - 1), evictions };
+  return { joins, evictions };
+}
+
+/** Counts a gauge's falls from 1 to 0 (tierstream_consumer_up: 0 while the member joins again). */
+export class UpDrops {
+  drops = 0;
+  private last: number | undefined;
+
+  see(value: number): void {
+    if (this.last === 1 && value === 0) this.drops++;
+    this.last = value;
+  }
+}
+
+export interface Rejoins {
+  /** The most any of the signals below says. */
+  readonly rejoins: number;
+  readonly logJoins: number;
+  readonly evictions: number;
+  readonly memberIds: number;
+  readonly consumerUpDrops: number;
+}
+
+/**
+ * Re-joins after the first join, from whatever shows them: join lines in the log less the
+ * first, evictions logged, member ids beyond the first (an evicted member comes back under a
+ * new one), and falls of consumer_up to 0 seen while sampling.
+ */
+export function rejoins(log: { joins: number; evictions: number }, memberIds: number, consumerUpDrops: number): Rejoins {
+  return {
+    rejoins: Math.max(log.joins - 1, log.evictions, memberIds - 1, consumerUpDrops, 0),
+    logJoins: log.joins,
+    evictions: log.evictions,
+    memberIds,
+    consumerUpDrops,
+  };
 }
 
 export interface KeyBytes {

@@ -1,3 +1,4 @@
+import { rejoins, rejoinsInLog, UpDrops } from '../../bench/lib/drain';
 import { parseBenchOptions, phasesToRun, resultFileNames } from '../../bench/lib/bench-options';
 import { drainRate, keptUp, LatencyRecorder, offeredBy } from '../../bench/lib/stats';
 
@@ -48,6 +49,22 @@ describe('the benchmark (bench/lib)', () => {
     expect(keptUp({ ...run, sentPerSecond: 1500 })).toBe(false);
   });
 
+  describe('re-joins', () => {
+    it('counts consumer_up falling from 1 to 0, not staying at 0 or the first 0 of a start', () => {
+      const ups = new UpDrops();
+      for (const v of [0, 0, 1, 1, 0, 0, 1, 0, 1]) ups.see(v);
+      expect(ups.drops).toBe(2);
+    });
+
+    it('takes the most any signal says, and 0 for one join and one member', () => {
+      expect(rejoins({ joins: 1, evictions: 0 }, 1, 0).rejoins).toBe(0);
+      expect(rejoins({ joins: 0, evictions: 0 }, 3, 1).rejoins).toBe(2);
+      const log = ['{"msg":"Consumer has joined the group","groupId":"ns.g"}', '{"level":40,"msg":"The coordinator is not aware of this member, re-joining the group"}', '{"msg":"Consumer has joined the group","groupId":"ns.g"}'].join('\n');
+      expect(rejoinsInLog(log, 'ns.g')).toEqual({ joins: 2, evictions: 1 });
+      expect(rejoins(rejoinsInLog(log, 'ns.g'), 1, 0).rejoins).toBe(1);
+    });
+  });
+
   describe('parseBenchOptions', () => {
     it('defaults to the issue’s size: 1M events, 100k customers, all phases', () => {
       const o = parseBenchOptions([], '/repo');
@@ -79,7 +96,8 @@ describe('the benchmark (bench/lib)', () => {
 
   it('never lets a quick run replace latest.json', () => {
     const at = new Date('2026-12-01T19:00:00.123Z');
-    expect(resultFileNames('bench', at, false)).toEqual({ run: 'bench-2026-12-01T19-00-00Z.json', latest: 'latest.json' });
-    expect(resultFileNames('bench', at, true)).toEqual({ run: 'bench-quick-2026-12-01T19-00-00Z.json', latest: 'quick-latest.json' });
+    expect(resultFileNames('bench', at, false)).toEqual(['bench-2026-12-01T19-00-00Z.json', 'latest.json']);
+    expect(resultFileNames('base', at, false)).toEqual(['base-2026-12-01T19-00-00Z.json', 'base-latest.json']);
+    expect(resultFileNames('bench', at, true)).toEqual(['quick-latest.json']);
   });
 });
