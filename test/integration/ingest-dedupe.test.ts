@@ -70,6 +70,9 @@ describe('ingest dedupe in the customer slot', () => {
       const set = await stored('c-replay');
       expect(set.settled).toEqual([]);
       expect(set.claims.map((c) => [c.digest.toString('hex'), c.marker])).toEqual([[hex('r1'), `${namespace}customer.events.raw:0:40`]]);
+      // Its deadline is the claim's TTL from Redis's clock (the machine's, give or take a few seconds).
+      expect(Math.abs((set.claims[0]?.deadlineMs ?? 0) - (Date.now() + 3_600_000))).toBeLessThan(5000);
+      expect(await redis.pttl(keys.customerSeen('c-replay'))).toBeGreaterThan(3_590_000);
     });
 
     it('lets an HTTP pending claim expire after its TTL, and releases only the claims of its own marker', async () => {

@@ -169,7 +169,7 @@ export interface EventDedupeOptions {
 }
 
 /** Bumped when dedupe-1.lua changes, so two releases on one Redis never run each other's script. */
-export const DEDUPE_SCRIPT_VERSION = 'd1';
+export const DEDUPE_SCRIPT_VERSION = 'd2';
 const COMMAND = `dedupe_${DEDUPE_SCRIPT_VERSION}`;
 /** Legacy markers live at most a horizon from their write; old replicas may write a while after the first new start. */
 const LEGACY_SLACK_MS = 24 * HOUR_MS;
