@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -323,5 +324,20 @@ describe('memory', () => {
     }
     const windowed = policy.metrics.filter((m) => (m.kind === 'sum' || m.kind === 'count') && m.window !== null).length;
     expect(Object.keys(state.running)).toHaveLength(windowed);
+  });
+});
+
+describe('day buckets', () => {
+  it('are visited by for…in in ascending day order, whatever the order they were added or deleted in (the loops stop early on it)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 80_000 }), { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 10 }), (days, drops) => {
+        const buckets: Record<string, number> = {};
+        for (const d of days) buckets[d] = (buckets[d] ?? 0) + 1;
+        for (const i of drops) delete buckets[days[i % Math.max(1, days.length)] ?? -1];
+        const visited: number[] = [];
+        for (const d in buckets) visited.push(Number(d));
+        expect(visited).toEqual([...visited].sort((a, b) => a - b));
+      }),
+    );
   });
 });

@@ -76,6 +76,11 @@ function sumSourceValue(e: CustomerEvent, source: SumSource, policy: Policy): nu
 const seriesOf = (m: MetricDef): string | undefined =>
   m.kind === 'sum' || m.kind === 'count' || m.kind === 'max' ? `${m.kind}:${m.source}` : m.kind === 'distinct' ? `distinct:${m.source}` : undefined;
 
+// Day buckets are objects keyed by day numbers, which are array indices (days since 1970 are
+// far below 2^32 - 1), so `for…in` visits them in ascending numeric order (ECMA-262
+// OrdinaryOwnPropertyKeys): loops over them stop at the first day past what they need.
+// customer-aggregates.test.ts checks the order.
+
 /**
  * Slides every running window to end on `nowDay` (a window new to the policy starts from
  * the buckets already kept), and on a new day drops buckets no window needs any more.
@@ -127,7 +132,8 @@ function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: 
     if (from - r.from > 32) {
       for (const d in buckets) {
         const day = Number(d);
-        if (day >= r.from && day < from) r.sum -= buckets[d] ?? 0;
+        if (day >= from) break; // days ascend
+        if (day >= r.from) r.sum -= buckets[d] ?? 0;
       }
     } else for (let d = r.from; d < from; d++) r.sum -= buckets[d] ?? 0;
     r.from = from;
@@ -136,7 +142,10 @@ function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: 
   const oldest = nowDay - policy.maxWindowDays + 1;
   for (const series in state.buckets) {
     const buckets = state.buckets[series] ?? {};
-    for (const d in buckets) if (Number(d) < oldest) delete buckets[d];
+    for (const d in buckets) {
+      if (Number(d) >= oldest) break; // ascending: the rest are newer
+      delete buckets[d];
+    }
   }
   for (const series in state.distinct) {
     if (plan.lifetimeDistinct.has(series)) continue;
@@ -246,12 +255,12 @@ export function nextChangeDay(state: AggregateState, m: MetricDef): number | und
     }
     return lastOfMax === undefined ? undefined : lastOfMax + m.window;
   }
-  let first: number | undefined;
-  for (const [key, v] of Object.entries(buckets)) {
+  for (const key in buckets) {
     const d = Number(key);
-    if (d >= from && v !== 0 && (first === undefined || d < first)) first = d;
+    // Ascending: the first nonzero bucket inside the window is the earliest.
+    if (d >= from && buckets[key] !== 0) return d + m.window;
   }
-  return first === undefined ? undefined : first + m.window;
+  return undefined;
 }
 
 /**
