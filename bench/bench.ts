@@ -509,7 +509,7 @@ async function main(): Promise<number> {
     ...figures,
     machine: m,
     versions: { node: process.version, kafka: source === 'local-stack' ? (process.env['KAFKA_VERSION'] ?? DEFAULT_KAFKA_VERSION) : null, redis: redisVersion, kafkajs: kafkajsVersion },
-    git: { commit: m.git.commit, workerRoot: path.relative(REPO_ROOT, o.workerRoot) || '.', workerCommit: gitCommit(o.workerRoot) },
+    git: { commit: m.git.commit, workerRoot: o.workerRoot === REPO_ROOT ? '.' : o.workerRoot, workerCommit: gitCommit(o.workerRoot) },
     stack: { source, kafkaBrokers: endpoints.kafkaBrokers },
     parameters: {
       events: o.events,
