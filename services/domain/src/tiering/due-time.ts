@@ -23,14 +23,28 @@ interface Readers {
 }
 
 const readersCache = new WeakMap<Policy, Readers>();
+const dimensionReadersCache = new WeakMap<Policy, Map<string, Readers>>();
 
-/** Which metrics the policy's decisions read, directly or through a ratio. */
-function readersOf(policy: Policy): Readers {
-  const cached = readersCache.get(policy);
-  if (cached) return cached;
+/**
+ * Which metrics the given variables read, directly or through a ratio, `score`, `points` or
+ * an RFM score. `allRfmAxes` counts every RFM axis as read (the whole policy's scope).
+ */
+function readersFor(policy: Policy, variables: Iterable<string>, allRfmAxes: boolean): Readers {
   const byName = new Map(policy.metrics.map((m) => [m.name, m]));
+  const rfm = policy.scoring.rfm;
+  const axes = new Map(rfm ? [['rfm_r', rfm.recency], ['rfm_f', rfm.frequency], ['rfm_m', rfm.monetary]] : []);
   const exact = new Set<string>();
+  const readAxes = new Set<string>(allRfmAxes ? axes.keys() : []);
+  const seenVars = new Set<string>();
   const add = (name: string): void => {
+    if (seenVars.has(name)) return;
+    seenVars.add(name);
+    if (name === 'score' || name === 'points') {
+      for (const p of policy.scoring.points) for (const ident of p.when.identifiers) add(ident);
+      if (name === 'score') for (const w of Object.keys(policy.scoring.weights)) add(w);
+      return;
+    }
+    if (axes.has(name)) readAxes.add(name);
     const m = byName.get(name);
     if (!m || exact.has(name)) return;
     exact.add(name);
@@ -39,21 +53,39 @@ function readersOf(policy: Policy): Readers {
       add(m.denominator);
     }
   };
-  for (const d of policy.dimensions) {
-    for (const t of d.tiers) for (const ident of [...t.when.identifiers, ...(t.keepWhen?.identifiers ?? [])]) add(ident);
-  }
-  for (const p of policy.scoring.points) for (const ident of p.when.identifiers) add(ident);
-  for (const name of Object.keys(policy.scoring.weights)) add(name);
+  for (const v of variables) add(v);
   const rfmRecency = new Map<string, { cut: number; lowerIsBetter: boolean }[]>();
-  const rfm = policy.scoring.rfm;
-  for (const axis of rfm ? [rfm.recency, rfm.frequency, rfm.monetary] : []) {
+  for (const [variable, axis] of axes) {
+    if (!readAxes.has(variable)) continue;
     const m = byName.get(axis.metric);
     if (m?.kind === 'recency' && !exact.has(m.name)) {
       rfmRecency.set(m.name, [...(rfmRecency.get(m.name) ?? []), ...axis.cuts.map((cut) => ({ cut, lowerIsBetter: axis.lowerIsBetter }))]);
     } else add(axis.metric);
   }
-  const readers = { exact, rfmRecency };
-  readersCache.set(policy, readers);
+  return { exact, rfmRecency };
+}
+
+/** Which metrics the policy's decisions read, directly or through a ratio. */
+function readersOf(policy: Policy): Readers {
+  let readers = readersCache.get(policy);
+  if (!readers) {
+    const variables = policy.dimensions.flatMap((d) => d.tiers.flatMap((t) => [...t.when.identifiers, ...(t.keepWhen?.identifiers ?? [])]));
+    readers = readersFor(policy, [...variables, ...policy.scoring.points.flatMap((p) => p.when.identifiers), ...Object.keys(policy.scoring.weights)], true);
+    readersCache.set(policy, readers);
+  }
+  return readers;
+}
+
+/** Which metrics one dimension's rules read (`score` and RFM scores through what they are made of). */
+function dimensionReadersOf(policy: Policy, dimension: string): Readers {
+  let byDimension = dimensionReadersCache.get(policy);
+  if (!byDimension) dimensionReadersCache.set(policy, (byDimension = new Map()));
+  let readers = byDimension.get(dimension);
+  if (!readers) {
+    const def = policy.dimensions.find((d) => d.name === dimension);
+    readers = readersFor(policy, def ? def.tiers.flatMap((t) => [...t.when.identifiers, ...(t.keepWhen?.identifiers ?? [])]) : [], false);
+    byDimension.set(dimension, readers);
+  }
   return readers;
 }
 
@@ -68,8 +100,20 @@ function rfmRecencyDays(lastDay: number, today: number, cuts: readonly { cut: nu
  * new events: the first such day per metric, or (with `until`) every such day up to that day.
  */
 export function metricDueDays(state: CustomerState, policy: Policy, scope: DueScope, until?: number): number[] {
+  return dueDaysOf(state, policy, scope === 'decisions' ? readersOf(policy) : undefined, until);
+}
+
+/**
+ * Days after the aggregates' day, up to `until`, on which a metric one policy dimension's
+ * rules read can change without new events: the days its tier can change on, hysteresis and
+ * pins aside (see dimensionDueTimes).
+ */
+export function dimensionMetricDueDays(state: CustomerState, policy: Policy, dimension: string, until: number): number[] {
+  return dueDaysOf(state, policy, dimensionReadersOf(policy, dimension), until);
+}
+
+function dueDaysOf(state: CustomerState, policy: Policy, readers: Readers | undefined, until?: number): number[] {
   const today = dayOf(state.aggregates.now);
-  const readers = scope === 'decisions' ? readersOf(policy) : undefined;
   const out: number[] = [];
   for (const m of policy.metrics as readonly MetricDef[]) {
     if (!readers || readers.exact.has(m.name)) {

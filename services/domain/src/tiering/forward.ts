@@ -1,6 +1,7 @@
 import { advanceTime, DAY_MS, dayOf } from '../aggregates/customer-aggregates';
 import { LIFECYCLE, type DimensionDef, type MetricDef, type Policy } from '../policy/policy-model';
-import { hysteresisDueTimes, metricDueDays } from './due-time';
+import { dimensionMetricDueDays } from './due-time';
+import { hysteresisDeadlines } from './hysteresis';
 import { lifecycleDeadlines } from './lifecycle';
 import { overrideExpiries } from './overrides';
 import { assess, evaluateInPlace } from './evaluate-customer';
@@ -87,26 +88,41 @@ export function simulateLoss(state: CustomerState, policy: Policy): Map<string, 
   const found = new Map<string, { at: number; to: string }>();
   if (state.aggregates.lastSeen['ANY'] === undefined) return found;
   const sim = cloneState(state, false);
-  const pending = new Set([...policy.dimensions.map((d) => d.name), ...(policy.lifecycle ? [LIFECYCLE] : [])]);
   const horizon = dayOf(state.aggregates.now) + forwardHorizonDays(policy);
-  // Without new events the days windows change on and the lifecycle deadlines are known now;
-  // only the ends of grace and min-days periods move, with each transition.
-  const fixed = new Set(metricDueDays(sim, policy, 'decisions', horizon).map((d) => d * DAY_MS));
-  if (policy.lifecycle) for (const t of lifecycleDeadlines(policy.lifecycle, orderTimesOf(sim), dayOf(sim.aggregates.now))) fixed.add(t);
-  for (const t of overrideExpiries(sim)) fixed.add(t);
-  const times = [...fixed].sort((a, b) => a - b);
-  let next = 0;
+  // Without new events the days windows change on and the lifecycle deadlines are known now,
+  // per dimension: a dimension's tier depends on its own inputs and holding alone, so only
+  // the times that can change a dimension not yet found are visited. Only the ends of grace
+  // and min-days periods move, with each transition.
+  const pins = overrideExpiries(sim);
+  const fixed = new Map<string, number[]>();
+  for (const d of policy.dimensions) fixed.set(d.name, [...dimensionMetricDueDays(sim, policy, d.name, horizon).map((day) => day * DAY_MS), ...pins].sort((x, y) => x - y));
+  if (policy.lifecycle) fixed.set(LIFECYCLE, [...lifecycleDeadlines(policy.lifecycle, orderTimesOf(sim), dayOf(sim.aggregates.now)), ...pins].sort((x, y) => x - y));
+  const next = new Map([...fixed.keys()].map((d) => [d, 0]));
+  const defs = new Map(policy.dimensions.map((d) => [d.name, d]));
   let heldBy = new Map(assess(sim, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
-  while (pending.size > 0) {
+  while (next.size > 0) {
     const now = sim.aggregates.now;
-    while (next < times.length && (times[next] ?? 0) <= now) next++;
-    let due = times[next];
-    for (const t of hysteresisDueTimes(sim, policy, heldBy)) if (t > now && (due === undefined || t < due)) due = t;
+    let due: number | undefined;
+    for (const [dimension, i] of next) {
+      const times = fixed.get(dimension) ?? [];
+      let j = i;
+      while (j < times.length && (times[j] ?? 0) <= now) j++;
+      next.set(dimension, j);
+      const t = times[j];
+      if (t !== undefined && (due === undefined || t < due)) due = t;
+      const def = defs.get(dimension);
+      const holding = sim.tiers[dimension];
+      if (!def || !holding) continue;
+      for (const h of hysteresisDeadlines(def, holding, heldBy.get(dimension), dayOf(now), DAY_MS)) if (h > now && (due === undefined || h < due)) due = h;
+    }
     if (due === undefined || dayOf(due) > horizon) break;
     advanceTime(sim.aggregates, policy, due);
     const { assessment, changes } = evaluateInPlace(sim, policy, due, false, false);
     heldBy = new Map(assessment.outcomes.map(({ dimension, outcome }) => [dimension, outcome.move ? undefined : outcome.heldBy]));
-    for (const change of changes) if (pending.delete(change.dimension)) found.set(change.dimension, { at: due, to: change.to.tier });
+    for (const change of changes) {
+      if (!next.delete(change.dimension)) continue;
+      found.set(change.dimension, { at: due, to: change.to.tier });
+    }
   }
   return found;
 }
