@@ -81,10 +81,18 @@ async function usedMemory(redis: Redis): Promise<number> {
 }
 
 async function startPrivateRedis(port: number): Promise<{ url: string; proc: ChildProcess; dir: string }> {
+  const url = `redis://127.0.0.1:${port}`;
+  // A server already on the port would be measured instead of a fresh one (and its data with it).
+  const squatter = createRedis(url, createLogger({ name: 'bench-dedupe', level: 'silent' }));
+  const taken = await squatter.ping().then(
+    () => true,
+    () => false,
+  );
+  squatter.disconnect();
+  if (taken) throw new Error(`something answers on port ${port} already; pass --port with a free one`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierstream-dedupe-mem-'));
   // No persistence: only the memory of the data set is measured.
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', ''], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     await sleep(100);
     const probe = createRedis(url, createLogger({ name: 'bench-dedupe', level: 'silent' }));
