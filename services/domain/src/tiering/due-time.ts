@@ -97,10 +97,10 @@ function rfmRecencyDays(lastDay: number, today: number, cuts: readonly { cut: nu
 
 /**
  * Days after the aggregates' day on which a metric that matters in `scope` can change without
- * new events: the first such day per metric, or (with `until`) every such day up to that day.
+ * new events: the first such day per metric.
  */
-export function metricDueDays(state: CustomerState, policy: Policy, scope: DueScope, until?: number): number[] {
-  return dueDaysOf(state, policy, scope === 'decisions' ? readersOf(policy) : undefined, until);
+export function metricDueDays(state: CustomerState, policy: Policy, scope: DueScope): number[] {
+  return dueDaysOf(state, policy, scope === 'decisions' ? readersOf(policy) : undefined);
 }
 
 /**
