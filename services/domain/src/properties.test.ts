@@ -12,6 +12,7 @@ import { compilePolicy } from './policy/compile-policy';
 import type { MetricDef, Policy } from './policy/policy-model';
 import { evaluatePolicy } from './tiering/evaluate-policy';
 import { applyEvent, newCustomerState, type CustomerState } from './tiering/customer-state';
+import { simulateLoss } from './tiering/forward';
 
 const T0 = Date.UTC(2025, 0, 1);
 const DEFAULT = compilePolicy(parse(readFileSync(path.join(__dirname, '../../../policies/default.yaml'), 'utf8')), 'policies/default.yaml');
@@ -327,6 +328,23 @@ describe('properties', () => {
         expect(JSON.stringify(start)).toBe(snapshot);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('a forward simulation limited to some dimensions finds the same loss for each of them as the full one', () => {
+    const dimensions = [...DEFAULT.dimensions.map((d) => d.name), 'lifecycle'];
+    fc.assert(
+      fc.property(arbEvents(30), fc.subarray(dimensions, { minLength: 1 }), (events, wanted) => {
+        let state = newCustomerState('c1');
+        for (const e of events) {
+          state = applyEvent(state, e, DEFAULT, 0).state;
+          const full = simulateLoss(state, DEFAULT);
+          const limited = simulateLoss(state, DEFAULT, new Set(wanted));
+          expect([...limited.keys()].every((d) => wanted.includes(d))).toBe(true);
+          for (const d of wanted) expect([d, limited.get(d)]).toEqual([d, full.get(d)]);
+        }
+      }),
+      { numRuns: 80 },
     );
   });
 

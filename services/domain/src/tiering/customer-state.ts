@@ -42,8 +42,9 @@ interface Cause {
 /** Turns the changes of one evaluation into explained TierChanged events, with forward signals, and records them. */
 function publish(state: CustomerState, policy: Policy, changes: readonly TierChange[], vars: Readonly<Record<string, number>>, cause: Cause, emittedAt: number): TierChanged[] {
   if (changes.length === 0) return [];
-  const forward = forwardSignals(state, policy, vars);
-  state.forward = forward;
+  // Only the moved dimensions: a transition carries its own dimension's signal, and the others' cost a longer simulation.
+  const forward = forwardSignals(state, policy, vars, new Set(changes.map((c) => c.dimension)));
+  state.forward = Object.assign(state.forward ?? {}, forward);
   const transitions = changes.map((c): TierChanged => {
     const f = forward[c.dimension];
     return {

@@ -82,9 +82,11 @@ export function forwardHorizonDays(policy: Policy): number {
  * For each dimension, the first time its tier changes if the customer does nothing more, and
  * to which tier: re-evaluates a copy of the state at every time a decision can change (the
  * due times of the decisions scope) up to the horizon, as a sweep would. Dimensions that do
- * not change within it are absent.
+ * not change within it are absent. `wanted` limits the search to those dimensions (a
+ * transition needs the signal of its own dimension only): each dimension's result is the
+ * same either way, and the simulation ends when the wanted ones are found.
  */
-export function simulateLoss(state: CustomerState, policy: Policy): Map<string, { at: number; to: string }> {
+export function simulateLoss(state: CustomerState, policy: Policy, wanted?: ReadonlySet<string>): Map<string, { at: number; to: string }> {
   const found = new Map<string, { at: number; to: string }>();
   if (state.aggregates.lastSeen['ANY'] === undefined) return found;
   const sim = cloneState(state, false);
@@ -95,8 +97,13 @@ export function simulateLoss(state: CustomerState, policy: Policy): Map<string, 
   // and min-days periods move, with each transition.
   const pins = overrideExpiries(sim);
   const fixed = new Map<string, number[]>();
-  for (const d of policy.dimensions) fixed.set(d.name, [...dimensionMetricDueDays(sim, policy, d.name, horizon).map((day) => day * DAY_MS), ...pins].sort((x, y) => x - y));
-  if (policy.lifecycle) fixed.set(LIFECYCLE, [...lifecycleDeadlines(policy.lifecycle, orderTimesOf(sim), dayOf(sim.aggregates.now)), ...pins].sort((x, y) => x - y));
+  for (const d of policy.dimensions) {
+    if (wanted && !wanted.has(d.name)) continue;
+    fixed.set(d.name, [...dimensionMetricDueDays(sim, policy, d.name, horizon).map((day) => day * DAY_MS), ...pins].sort((x, y) => x - y));
+  }
+  if (policy.lifecycle && (!wanted || wanted.has(LIFECYCLE))) {
+    fixed.set(LIFECYCLE, [...lifecycleDeadlines(policy.lifecycle, orderTimesOf(sim), dayOf(sim.aggregates.now)), ...pins].sort((x, y) => x - y));
+  }
   const next = new Map([...fixed.keys()].map((d) => [d, 0]));
   const defs = new Map(policy.dimensions.map((d) => [d.name, d]));
   let heldBy = new Map(assess(sim, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
@@ -128,23 +135,32 @@ export function simulateLoss(state: CustomerState, policy: Policy): Map<string, 
 }
 
 /**
- * Every dimension's forward signal for the customer as it is: the next tier up and what it
- * needs, and when the current tier would be lost without new activity. Pure; costs a forward
- * simulation, so it is computed when a transition is emitted or on request, not per event.
+ * Every dimension's forward signal for the customer as it is (or those of `dimensions`): the
+ * next tier up and what it needs, and when the current tier would be lost without new
+ * activity. Pure; costs a forward simulation, so it is computed when a transition is emitted
+ * (for the dimensions that moved) or on request, not per event.
  */
 export function forwardSignals(
   state: CustomerState,
   policy: Policy,
   vars: Readonly<Record<string, number>> = assess(state, policy).evaluation.variables,
+  dimensions?: ReadonlySet<string>,
 ): Record<string, ForwardSignal> {
-  const losses = simulateLoss(state, policy);
+  const losses = simulateLoss(state, policy, dimensions);
   const out: Record<string, ForwardSignal> = {};
   const signal = (dimension: string, next: ReturnType<typeof nextTierGaps>): void => {
     if (!state.tiers[dimension]) return;
     const loss = losses.get(dimension);
-    out[dimension] = { ...next, tier_lost_at: loss?.at ?? null, tier_lost_to: loss?.to ?? null, as_of: state.aggregates.now };
+    out[dimension] = {
+      next_tier: next.next_tier,
+      next_tier_gaps: next.next_tier_gaps,
+      next_tier_hint: next.next_tier_hint,
+      tier_lost_at: loss?.at ?? null,
+      tier_lost_to: loss?.to ?? null,
+      as_of: state.aggregates.now,
+    };
   };
-  for (const d of policy.dimensions) signal(d.name, nextTierGaps(d, state.tiers[d.name]?.tier, vars, policy));
-  if (policy.lifecycle) signal(LIFECYCLE, { next_tier: null, next_tier_gaps: {}, next_tier_hint: null });
+  for (const d of policy.dimensions) if (!dimensions || dimensions.has(d.name)) signal(d.name, nextTierGaps(d, state.tiers[d.name]?.tier, vars, policy));
+  if (policy.lifecycle && (!dimensions || dimensions.has(LIFECYCLE))) signal(LIFECYCLE, { next_tier: null, next_tier_gaps: {}, next_tier_hint: null });
   return out;
 }

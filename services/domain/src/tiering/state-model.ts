@@ -57,7 +57,7 @@ export interface CustomerState {
   history: TransitionSummary[];
   /** First and last order, and the last reactivation (lifecycle). Absent before the first order (and in states stored before lifecycle existed). */
   orderTimes?: OrderTimes;
-  /** Forward signals per dimension, as of the last transition (any dimension) or the last `refreshForwardSignals`. */
+  /** Forward signals per dimension, each as of the dimension's last transition or the last `refreshForwardSignals`. */
   forward?: Record<string, ForwardSignal>;
   /** Manual pins by dimension: the dimension holds the pinned tier until the pin ends. Absent when none. */
   overrides?: Record<string, ActiveOverride>;
