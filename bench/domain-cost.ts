@@ -21,7 +21,7 @@ import {
   type CustomerState,
   type TierChanged,
 } from '@tierstream/domain';
-import { encodeCustomerRecord, loadPolicyFile } from '@tierstream/runtime';
+import { encodeCustomerRecord, loadPolicyFile, type CustomerRecord } from '@tierstream/runtime';
 import { generatePopulation } from '@tierstream/cli/dist/demo/population';
 import { machineInfo } from './lib/machine';
 import { writeResultFiles } from './lib/results';
@@ -109,14 +109,18 @@ const again = (() => {
   }
   return states;
 })();
+const storedBytes = (record: CustomerRecord): number => {
+  const stored = encodeCustomerRecord(record);
+  return stored.record.length + (stored.pending?.length ?? 0);
+};
 let recordBytes = 0;
 let withoutPending = 0;
 let withoutHistory = 0;
 for (const { state, pending } of again) {
   const p = pending.map((event) => ({ partition: 0, offset: 0, event }));
-  recordBytes += encodeCustomerRecord({ state, pending: p }).length;
-  withoutPending += encodeCustomerRecord({ state, pending: [] }).length;
-  withoutHistory += encodeCustomerRecord({ state: { ...state, history: [] }, pending: [] }).length;
+  recordBytes += storedBytes({ state, pending: p });
+  withoutPending += storedBytes({ state, pending: [] });
+  withoutHistory += storedBytes({ state: { ...state, history: [] }, pending: [] });
 }
 const n = again.length;
 const figures = {

@@ -35,7 +35,7 @@ export function partitionerFor(topic: string, partitions: number): (key: string)
 
 /**
  * Writes the customers as the scoring worker would have left them: each record through the
- * worker's own CustomerStore (its commit script, record format v2; hash `ts:{c:<id>}:state`),
+ * worker's own CustomerStore (its commit script, the current record format; hash `ts:{c:<id>}:state`),
  * fence `<partition>:0`, and an entry in its partition's due-time index at `dueTime`.
  * `chunk` customers per call, the next chunk built while Redis runs the last one.
  */
@@ -57,9 +57,10 @@ export async function seedCustomers(redis: Redis, plan: SeedPlan, signal: AbortS
       const record = JSON.parse(template.parts.join(id)) as CustomerRecord;
       const partition = partitionOf(id);
       perPartition[partition] = (perPartition[partition] ?? 0) + 1;
-      // Sizes as stored (v2): measured on a sample, encoding twice is not free at a million.
+      // Sizes as stored (record and pending fields): measured on a sample, encoding twice is not free at a million.
       if (i % 100 === 0) {
-        const size = encodeCustomerRecord(record).length;
+        const stored = encodeCustomerRecord(record);
+        const size = stored.record.length + (stored.pending?.length ?? 0);
         bytes += size * Math.min(100, to - i);
         if (size < min) min = size;
         if (size > max) max = size;

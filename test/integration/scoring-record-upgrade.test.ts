@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import Redis from 'ioredis';
+import { Packr } from 'msgpackr';
 import { applyEvent, newCustomerState, type CustomerEvent } from '@tierstream/domain';
-import { AvroCodec, createSchemaRegistry, CustomerStore, defineLuaScripts, loadPolicyFile, RedisKeys, SchemaFiles, startWorker, topicNames, type RunningWorker } from '@tierstream/runtime';
+import { AvroCodec, createSchemaRegistry, CustomerStore, loadPolicyFile, RedisKeys, SchemaFiles, startWorker, topicNames, type RunningWorker } from '@tierstream/runtime';
 import { ScoringWorker } from '../../services/scoring/src/scoring-worker';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
 import { testKafka, waitFor } from '../support/test-stack';
@@ -15,8 +16,12 @@ const order = (id: string, customer: string, amountMinor: number, day: number): 
   order: { order_id: `o-${id}`, amount_minor: amountMinor, currency: 'CNY', item_count: 1 }, refund: null, interaction: null, feedback: null, attributes: {},
 });
 
-/** Issue 10: a record a release before v2 wrote (JSON) is read by the running worker and written back as v2, no replay needed. */
-describe('scoring upgrades a v1 (JSON) customer record in place (real stack)', () => {
+/**
+ * Issue 10: records older releases wrote (v1 JSON, v2 MessagePack with pending transitions
+ * inside) are read by the running worker and written back as v3, no replay needed; the
+ * pending transitions of a committed batch are then removed from Redis.
+ */
+describe('scoring upgrades v1 (JSON) and v2 customer records in place (real stack)', () => {
   let worker: RunningWorker;
   let redis: Redis;
   let ns: string;
@@ -32,34 +37,59 @@ describe('scoring upgrades a v1 (JSON) customer record in place (real stack)', (
     redis?.disconnect();
   });
 
-  it('reads the JSON record, applies the next event on top of it, and stores v2', async () => {
-    // As the old release left it: two orders applied, fence at offset 1 of partition 0, written by the same Lua script.
-    let state = newCustomerState('olga');
-    for (const e of [order('o1', 'olga', 200_000, 0), order('o2', 'olga', 150_000, 5)]) state = applyEvent(state, e, policy, 0).state;
-    const key = new RedisKeys(ns).customerState('olga');
-    defineLuaScripts(redis, '1');
-    const commit = (redis as unknown as Record<string, (...a: string[]) => Promise<number>>)['commitCustomer_1'];
-    expect(await commit?.call(redis, key, '', '0:1', JSON.stringify({ state, pending: [] }))).toBe(1);
-    expect((await redis.hgetBuffer(key, 'record'))?.[0]).toBe(0x7b);
+  /** The customer's first two orders applied as an old release applied them, stored with fence `0:<fenceOffset>`. */
+  async function storeOld(customer: string, fenceOffset: number, encode: (record: object) => Buffer): Promise<string> {
+    let state = newCustomerState(customer);
+    let pending: object[] = [];
+    for (const e of [order(`${customer}-1`, customer, 200_000, 0), order(`${customer}-2`, customer, 150_000, 5)]) {
+      const applied = applyEvent(state, e, policy, 0);
+      state = applied.state;
+      pending = applied.transitions.map((event) => ({ partition: 0, offset: fenceOffset, event }));
+    }
+    // History as old releases kept it: prose reasons, no inputs.
+    const history = state.history.map(({ inputs: _inputs, ...h }) => ({ ...h, reason: `${h.rule}: as an old release explained it` }));
+    const key = new RedisKeys(ns).customerState(customer);
+    await redis.hset(key, 'fence', `0:${fenceOffset}`, 'record', encode({ state: { ...state, history }, pending }));
+    return key;
+  }
 
-    // Offsets 0 and 1 stand for the two applied events (skipped by the fence); offset 2 is new.
+  it('reads a v1 and a v2 record, applies the next event on top of each, stores v3, and keeps no pending transitions once committed', async () => {
+    const v2 = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+    // Offsets 0-1 are olga's two applied events, 2-3 piet's (skipped by the fences); 4 and 5 are new.
+    const olga = await storeOld('olga', 1, (r) => Buffer.from(JSON.stringify(r)));
+    const piet = await storeOld('piet', 3, (r) => Buffer.concat([Buffer.from([0x54, 2]), v2.pack(r)]));
+    expect((await redis.hgetBuffer(olga, 'record'))?.[0]).toBe(0x7b);
+
     const codec = new AvroCodec<CustomerEvent>(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] as string), topicNames(ns).events, SchemaFiles.customerEvent);
     const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const events = [order('o1', 'olga', 200_000, 0), order('o2', 'olga', 150_000, 5), order('o3', 'olga', 100_000, 9)];
+    const events = [
+      order('olga-1', 'olga', 200_000, 0), order('olga-2', 'olga', 150_000, 5), order('piet-1', 'piet', 200_000, 0), order('piet-2', 'piet', 150_000, 5),
+      order('olga-3', 'olga', 100_000, 9), order('piet-3', 'piet', 900_000, 9),
+    ];
     await producer.send({ topic: topicNames(ns).events, acks: -1, messages: await Promise.all(events.map(async (e) => ({ key: e.customer_id, value: await codec.encode(e), partition: 0 }))) });
     await producer.disconnect();
 
     const store = new CustomerStore(redis, ns);
-    const loaded = await waitFor(async () => {
-      const c = await store.get('olga');
-      return c.fence === '0:2' ? c : undefined;
-    }, 30_000, 'the third order applied');
-    const stored = await redis.hgetBuffer(key, 'record');
-    expect([...(stored ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([0x54, 2]);
-    // Counted once each: the old record's two orders and the new one.
-    expect(loaded.record?.state.aggregates.lifetime['count:ORDER']).toBe(3);
-    expect(loaded.record?.state.metrics['spend_lifetime']).toBe(450_000);
-    expect(loaded.record?.state.forward).toBeUndefined();
+    for (const [customer, key, fence] of [['olga', olga, '0:4'], ['piet', piet, '0:5']] as const) {
+      const loaded = await waitFor(async () => {
+        const c = await store.get(customer);
+        return c.fence === fence ? c : undefined;
+      }, 30_000, `the third order of ${customer} applied`);
+      const stored = await redis.hgetBuffer(key, 'record');
+      expect([customer, ...(stored ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([customer, 0x54, 3]);
+      // Counted once each: the old record's two orders and the new one.
+      expect(loaded.record?.state.aggregates.lifetime['count:ORDER']).toBe(3);
+      expect(loaded.record?.state.forward).toBeUndefined();
+      // The old history's entries keep their ids and rules, without the prose; the new one has its inputs.
+      const history = loaded.record?.state.history ?? [];
+      expect(history.some((h) => Object.keys(h.inputs).length > 0)).toBe(true);
+      expect(history.every((h) => !('reason' in h))).toBe(true);
+      expect(history.map((h) => h.transition_id)).toContain(`${customer}/value/1`);
+      // The batch's transaction committed: its pending transitions are gone from Redis.
+      await waitFor(async () => ((await redis.hexists(key, 'pending')) === 0 ? true : undefined), 10_000, `${customer}'s pending transitions removed`);
+      expect(await redis.hexists(key, 'pbatch')).toBe(0);
+    }
+    expect((await store.get('piet')).record?.state.metrics['spend_lifetime']).toBe(1_250_000);
   });
 });

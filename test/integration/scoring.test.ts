@@ -87,10 +87,14 @@ describe('scoring worker on the real stack', () => {
     expect(up.metrics['spend_365d']).toBe(310_000);
     expect(up.reason).toContain('spend_365d=310000');
 
-    const stored = await new CustomerStore(redis, ns).get('alice');
+    // Once the batch's transaction has committed, its pending transitions are removed from Redis.
+    const stored = await waitFor(async () => {
+      const c = await new CustomerStore(redis, ns).get('alice');
+      return c.record?.pending.length === 0 ? c : undefined;
+    }, 10_000, 'the committed pending transitions removed');
     expect(stored.record?.state.tiers['value']?.tier).toBe('vip');
     expect(stored.fence).toMatch(/^\d+:\d+$/);
-    expect(stored.record?.pending.map((p) => p.event.transition_id).sort()).toEqual([...expected].sort());
+    expect(stored.record?.state.history.map((h) => h.transition_id).sort()).toEqual([...expected].sort());
     expect(stored.record?.state.metrics['spend_365d']).toBe(1_110_000);
   });
 

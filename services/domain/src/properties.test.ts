@@ -360,12 +360,16 @@ describe('properties', () => {
         }
         expect(new Set(transitions.map((t) => t.transition_id)).size).toBe(transitions.length);
         expect(transitions.filter((t) => t.direction === 'INITIAL')).toHaveLength(dimensions.length);
-        expect(state.history).toEqual(
-          transitions
-            .slice(-10)
-            .reverse()
-            .map((t) => ({ transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, reason: t.reason, at: t.cause_event_time })),
+        const last = transitions.slice(-10).reverse();
+        expect(state.history.map(({ inputs: _inputs, ...h }) => h)).toEqual(
+          last.map((t) => ({ transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, at: t.cause_event_time })),
         );
+        // The values read, as the transition carries them (its metrics add the score).
+        state.history.forEach((h, i) => {
+          const metrics = last[i]?.metrics ?? {};
+          for (const [k, v] of Object.entries(h.inputs)) expect([k, metrics[k]]).toEqual([k, v]);
+          expect(Object.keys(h.inputs).filter((k) => k !== 'score').sort()).toEqual(Object.keys(metrics).filter((k) => k !== 'score').sort());
+        });
       }),
       { numRuns: 60 },
     );

@@ -228,7 +228,8 @@ export class ScoringWorker implements WorkerProcess {
     });
     const plan = await pacer.drive(steps, (step) => step === 'may-sweep' && pacer.elapsedMs() >= batchTimeMs);
     await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
-    await this.store.commit(plan.writes, pace);
+    const batchToken = `${partition}:${firstOffset}-${lastOffset}`;
+    await this.store.commit(plan.writes, pace, batchToken);
     // By offset: a batch of thousands of rejected records must not scan the batch for each.
     const inputAt = new Map(inputs.map((i) => [i.offset, i]));
     const rawAt = new Map(records.map((m) => [Number(m.offset), m]));
@@ -262,6 +263,12 @@ export class ScoringWorker implements WorkerProcess {
       });
       throw err;
     }
+    // Committed: nothing replays this batch, so its pending transitions are dead weight in
+    // Redis. Not a customer whose record also keeps another partition's (not ours to settle).
+    const settled = plan.writes.filter((w) => (w.record.pending.length > 0 || (w.record.rejections?.length ?? 0) > 0) && w.record.pending.every((p) => p.partition === partition) && (w.record.rejections ?? []).every((r) => r.partition === partition));
+    await this.store.settle(settled.map((w) => w.customerId), batchToken, pace).catch((err: unknown) => {
+      this.ctx.logger.warn({ err, partition, customers: settled.length }, 'removing committed pending transitions failed; the next batch of each customer drops them');
+    });
     this.ctx.metrics.eventsOut.inc({ topic: this.topics.tierChanged }, plan.emit.length);
     for (const l of letters) this.ctx.metrics.deadLetters.inc({ reason: l.error_code });
     this.ctx.logger.debug(

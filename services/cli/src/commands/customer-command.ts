@@ -32,7 +32,10 @@ export async function customerCommand(customerId: string, options: { json?: bool
     console.log(`metrics  as of ${new Date(time.evaluated_at).toISOString()}`);
     for (const [name, v] of Object.entries(state.metrics)) console.log(`  ${name.padEnd(18)} ${name.startsWith('spend') || name.startsWith('refunds') || name.startsWith('max_order') ? `${money(v)}` : Number.isInteger(v) ? v : v.toFixed(3)}`);
     console.log('last transitions');
-    for (const h of state.history) console.log(`  ${new Date(h.at).toISOString().slice(0, 10)}  ${h.dimension}: ${h.from_tier ?? '(none)'} -> ${h.to_tier}   ${h.reason}`);
+    for (const h of state.history) {
+      const read = Object.entries(h.inputs).map(([k, v]) => `${k}=${v}`).join(', ');
+      console.log(`  ${new Date(h.at).toISOString().slice(0, 10)}  ${h.dimension}: ${h.from_tier ?? '(none)'} -> ${h.to_tier}   ${h.rule}${read ? ` (${read})` : ''}`);
+    }
   } finally {
     redis.disconnect();
   }

@@ -160,7 +160,7 @@ dimensions:
     expect(state.history.map((h) => h.transition_id)).toEqual(Array.from({ length: 10 }, (_, i) => `c1/active/${24 - i}`));
     expect(state.history[0]).toEqual({
       transition_id: 'c1/active/24', dimension: 'active', from_tier: 'buying', to_tier: 'idle', rule: 'active.idle',
-      reason: 'active.idle: true (spend_1d=0)', at: at(23, 0),
+      inputs: { spend_1d: 0 }, at: at(23, 0),
     });
   });
 });

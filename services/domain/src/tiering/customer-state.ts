@@ -2,11 +2,11 @@ import { addEvent, advanceTime, dayOf } from '../aggregates/customer-aggregates'
 import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
 import { LIFECYCLE, type Policy } from '../policy/policy-model';
 import { nextDueTime } from './due-time';
-import { assess, directionOf, evaluateInPlace, type TierChange } from './evaluate-customer';
+import { assess, directionOf, evaluateInPlace, type Assessment, type TierChange } from './evaluate-customer';
 import { forwardSignals } from './forward';
 import { noteOrder, STAGE_RANK } from './lifecycle';
 import { checkOverride, describePin, overrideExpiries, tiersOf, type OverrideCommand } from './overrides';
-import { cloneState, HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
+import { cloneState, HISTORY_LENGTH, orderTimesOf, type CustomerState, type ForwardSignal, type TransitionSummary } from './state-model';
 
 export { OverrideError, type ActiveOverride, type OverrideCommand } from './overrides';
 export { cloneState, HISTORY_LENGTH, newCustomerState, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary } from './state-model';
@@ -76,7 +76,10 @@ function publish(state: CustomerState, policy: Policy, changes: readonly TierCha
       tier_lost_to: f?.tier_lost_to ?? null,
     };
   });
-  const summaries = transitions.map((t) => ({ transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, reason: t.reason, at: t.cause_event_time }));
+  const summaries = changes.map((c, i): TransitionSummary => {
+    const t = transitions[i] as TierChanged;
+    return { transition_id: t.transition_id, dimension: t.dimension, from_tier: t.from_tier, to_tier: t.to_tier, rule: t.rule, inputs: { ...c.inputs }, at: t.cause_event_time };
+  });
   state.history = [...summaries.reverse(), ...state.history].slice(0, HISTORY_LENGTH);
   return transitions;
 }
@@ -108,11 +111,17 @@ export function applyEventInPlace(state: CustomerState, e: CustomerEvent, policy
   return { state, transitions };
 }
 
-/** Moves the customer's clock to `at` and re-scores it there, without an event. */
-function reevaluateAt(state: CustomerState, policy: Policy, at: number, emittedAt: number): TierChanged[] {
-  if (!advanceTime(state.aggregates, policy, at)) return [];
+/**
+ * Moves the customer's clock to `at` and re-scores it there, without an event. `settled` is
+ * the evaluation's assessment when it changed nothing (no move, no pin ended): then it is
+ * still the assessment of the state, which the next due time can reuse.
+ */
+function reevaluateAt(state: CustomerState, policy: Policy, at: number, emittedAt: number): { transitions: TierChanged[]; settled: Assessment | undefined } {
+  const pins = Object.keys(state.overrides ?? {}).length;
+  if (!advanceTime(state.aggregates, policy, at)) return { transitions: [], settled: undefined };
   const { assessment, changes } = evaluateInPlace(state, policy, at, false);
-  return publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
+  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
+  return { transitions, settled: changes.length === 0 && Object.keys(state.overrides ?? {}).length === pins ? assessment : undefined };
 }
 
 /**
@@ -125,10 +134,13 @@ function catchUp(state: CustomerState, policy: Policy, until: number, emittedAt:
   const out: TierChanged[] = [];
   if (state.aggregates.lastSeen['ANY'] === undefined) return out;
   // Due times are day starts, except the ends of pins.
+  let settled: Assessment | undefined;
   while (dayOf(until) > dayOf(state.aggregates.now) || overrideExpiries(state).some((t) => t > state.aggregates.now && t <= until)) {
-    const due = nextDueTime(state, policy, { scope: 'decisions' });
+    const due = nextDueTime(state, policy, settled ? { scope: 'decisions', assessment: settled } : { scope: 'decisions' });
     if (due === undefined || due > until || due <= state.aggregates.now) break;
-    out.push(...reevaluateAt(state, policy, due, emittedAt));
+    const step = reevaluateAt(state, policy, due, emittedAt);
+    out.push(...step.transitions);
+    settled = step.settled;
   }
   return out;
 }
@@ -152,7 +164,7 @@ export function reevaluate(previous: CustomerState, policy: Policy, at: number, 
 export function reevaluateInPlace(state: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
   if (state.aggregates.lastSeen['ANY'] === undefined) return { state, transitions: [] };
   const transitions = catchUp(state, policy, at, emittedAt);
-  transitions.push(...reevaluateAt(state, policy, at, emittedAt));
+  transitions.push(...reevaluateAt(state, policy, at, emittedAt).transitions);
   return { state, transitions };
 }
 

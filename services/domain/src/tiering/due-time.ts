@@ -1,6 +1,6 @@
 import { DAY_MS, dayOf, nextChangeDay, windowExitDays } from '../aggregates/customer-aggregates';
 import type { MetricDef, Policy } from '../policy/policy-model';
-import { assess } from './evaluate-customer';
+import { assess, type Assessment } from './evaluate-customer';
 import { hysteresisDeadlines, type HeldBy } from './hysteresis';
 import { lifecycleDeadlines } from './lifecycle';
 import { overrideExpiries } from './overrides';
@@ -154,13 +154,21 @@ export function hysteresisDueTimes(state: CustomerState, policy: Policy, heldBy:
  * of a day, since windows and deadlines count whole days, except for the end of a pin (any
  * time). See DueScope. Pure.
  */
-export function nextDueTime(state: CustomerState, policy: Policy, options: { readonly scope?: DueScope } = {}): number | undefined {
+export function nextDueTime(
+  state: CustomerState,
+  policy: Policy,
+  options: {
+    readonly scope?: DueScope;
+    /** An assessment of the state as it is now (an evaluation that changed nothing), to save computing it again. */
+    readonly assessment?: Assessment;
+  } = {},
+): number | undefined {
   if (state.aggregates.lastSeen['ANY'] === undefined) return undefined;
   const today = dayOf(state.aggregates.now);
   const candidates = metricDueDays(state, policy, options.scope ?? 'metrics').map((d) => d * DAY_MS);
   if (policy.lifecycle) candidates.push(...lifecycleDeadlines(policy.lifecycle, orderTimesOf(state), today));
   if (policy.dimensions.some((d) => d.hysteresis.graceDays > 0 || d.hysteresis.minDaysBetweenChanges > 0)) {
-    const heldBy = new Map(assess(state, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
+    const heldBy = new Map((options.assessment ?? assess(state, policy)).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
     candidates.push(...hysteresisDueTimes(state, policy, heldBy));
   }
   candidates.push(...overrideExpiries(state));

@@ -20,13 +20,19 @@ export interface TierHolding {
   earned?: number;
 }
 
+/**
+ * One past transition as the state remembers it: the rule and the values it read, not the
+ * prose reason (that is in the transition on the tier-changed topic, the audit trail), so the
+ * history stays small.
+ */
 export interface TransitionSummary {
   readonly transition_id: string;
   readonly dimension: string;
   readonly from_tier: string | null;
   readonly to_tier: string;
   readonly rule: string;
-  readonly reason: string;
+  /** The values the decision read (a transition's `metrics` less the score). */
+  readonly inputs: Readonly<Record<string, number>>;
   readonly at: number;
 }
 
@@ -123,7 +129,7 @@ export function cloneState(s: CustomerState, withHistory = true): CustomerState 
     profile: { region: s.profile.region, customer_type: s.profile.customer_type, industry: s.profile.industry, attributes: { ...s.profile.attributes } },
     score: s.score,
     metrics: { ...s.metrics },
-    history: withHistory ? s.history.map(shallow) : [],
+    history: withHistory ? s.history.map((h) => ({ ...h, inputs: { ...h.inputs } })) : [],
   };
   if (s.orderTimes) copy.orderTimes = { ...s.orderTimes };
   if (withHistory && s.forward) copy.forward = copyRecord(s.forward, (f) => ({ ...f, next_tier_gaps: { ...f.next_tier_gaps } }));

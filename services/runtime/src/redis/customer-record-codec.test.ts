@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Packr } from 'msgpackr';
 import { parse } from 'yaml';
 import { applyEvent, compilePolicy, newCustomerState, type CustomerEvent, type CustomerState } from '@tierstream/domain';
 import type { CustomerRecord } from './customer-store';
@@ -26,33 +27,64 @@ function sampleRecord(): CustomerRecord {
   return { state, pending: last, rejections: [{ partition: 3, offset: 99, code: 'TS_ERR_SCORING_OVERRIDE', message: 'no such tier' }] };
 }
 
+const v2Packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+/** A record as releases before v3 stored it: history with prose reasons and no inputs. */
+const oldShape = (record: CustomerRecord): object => ({
+  ...record,
+  state: { ...record.state, history: record.state.history.map(({ inputs: _inputs, ...h }) => ({ ...h, reason: `${h.rule}: prose` })) },
+});
+
 describe('customer record codec', () => {
-  it('writes v2 (T, the version, MessagePack) and reads back the same record without its forward signals', () => {
+  it('writes v3 (T, the version, MessagePack; pending apart) and reads back the same record without its forward signals', () => {
     const record = sampleRecord();
     expect(record.state.forward).toBeDefined();
     expect(record.pending.length).toBeGreaterThan(0);
+    expect(record.state.history.length).toBeGreaterThan(3);
     const stored = encodeCustomerRecord(record);
-    expect([...stored.subarray(0, 2)]).toEqual([0x54, RECORD_FORMAT_VERSION]);
+    expect([...stored.record.subarray(0, 2)]).toEqual([0x54, RECORD_FORMAT_VERSION]);
+    expect(RECORD_FORMAT_VERSION).toBe(3);
+    expect(stored.pending).not.toBeNull();
     const { forward: _forward, ...state } = record.state;
-    expect(decodeCustomerRecord('c1', stored)).toEqual({ ...record, state });
+    expect(decodeCustomerRecord('c1', stored.record, stored.pending)).toEqual({ ...record, state });
   });
 
-  it('reads a v1 record (JSON, as releases before v2 wrote it) whole, forward signals included', () => {
-    const record = sampleRecord();
-    expect(decodeCustomerRecord('c1', Buffer.from(JSON.stringify(record)))).toEqual(record);
+  it('stores no pending field when nothing is pending, and reads a record without one as having none', () => {
+    const { state } = sampleRecord();
+    const stored = encodeCustomerRecord({ state, pending: [] });
+    expect(stored.pending).toBeNull();
+    expect(decodeCustomerRecord('c1', stored.record, null).pending).toEqual([]);
+    expect(decodeCustomerRecord('c1', stored.record, null).rejections).toBeUndefined();
   });
 
-  it('is smaller than the v1 JSON of the same record', () => {
+  it('keeps transition ids and rule ids that are not the usual ones', () => {
+    const { state } = sampleRecord();
+    const odd = { ...state, history: [{ transition_id: 'imported-7', dimension: 'value', from_tier: null, to_tier: 'high', rule: 'legacy.rule', inputs: { spend_365d: 5 }, at: 1 }] };
+    const stored = encodeCustomerRecord({ state: odd, pending: [] });
+    expect(decodeCustomerRecord('c1', stored.record).state.history).toEqual(odd.history);
+  });
+
+  it('reads a v1 record (JSON) and a v2 record (MessagePack, pending inside), their history without the prose', () => {
     const record = sampleRecord();
-    expect(encodeCustomerRecord(record).length).toBeLessThan(Buffer.byteLength(JSON.stringify(record)) * 0.75);
+    const expected = { ...record, state: { ...record.state, history: record.state.history.map((h) => ({ ...h, inputs: {} })) } };
+    expect(decodeCustomerRecord('c1', Buffer.from(JSON.stringify(oldShape(record))))).toEqual(expected);
+    const v2 = Buffer.concat([Buffer.from([0x54, 2]), v2Packr.pack(oldShape(record))]);
+    expect(decodeCustomerRecord('c1', v2)).toEqual(expected);
+  });
+
+  it('is less than half the v1 JSON of the same record', () => {
+    const record = sampleRecord();
+    const stored = encodeCustomerRecord(record);
+    expect(stored.record.length + (stored.pending?.length ?? 0)).toBeLessThan(Buffer.byteLength(JSON.stringify(oldShape(record))) * 0.5);
   });
 
   it('refuses an unknown version or damaged bytes with TS_ERR_STATE_FORMAT naming the customer', () => {
-    const future = encodeCustomerRecord(sampleRecord());
+    const future = encodeCustomerRecord(sampleRecord()).record;
     future[1] = RECORD_FORMAT_VERSION + 1;
     expect(() => decodeCustomerRecord('c9', future)).toThrow(expect.objectContaining({ code: 'TS_ERR_STATE_FORMAT', message: expect.stringContaining('c9') }));
     expect(() => decodeCustomerRecord('c9', Buffer.from('{"state":'))).toThrow(expect.objectContaining({ code: 'TS_ERR_STATE_FORMAT' }));
-    const whole = encodeCustomerRecord(sampleRecord());
+    const whole = encodeCustomerRecord(sampleRecord()).record;
     expect(() => decodeCustomerRecord('c9', whole.subarray(0, whole.length >> 1))).toThrow(expect.objectContaining({ code: 'TS_ERR_STATE_FORMAT' }));
+    const pending = encodeCustomerRecord(sampleRecord()).pending ?? Buffer.alloc(0);
+    expect(() => decodeCustomerRecord('c9', whole, pending.subarray(0, pending.length >> 1))).toThrow(expect.objectContaining({ code: 'TS_ERR_STATE_FORMAT' }));
   });
 });

@@ -46,7 +46,7 @@ export interface CustomerWrite {
   readonly record: CustomerRecord;
 }
 
-const SCRIPT_VERSION = '1';
+const SCRIPT_VERSION = '2';
 
 /**
  * Gives the caller's event loop a turn between two chunks of a large load or commit: parsing
@@ -58,6 +58,17 @@ export type Pace = () => Promise<void>;
 const CHUNK = 250;
 
 type Replies = { results: [Error | null, unknown][] } | { err: Error };
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+type ScriptCall = (...args: (string | Buffer)[]) => unknown;
+
+/** A script defineLuaScripts registered on the pipeline, under this store's version; a missing one is a bug, not a silent no-op. */
+function scriptOf(pipeline: Pipeline, name: 'commitCustomer' | 'settlePending'): ScriptCall {
+  // defineCommand adds the method at run time; ioredis's types cannot know it.
+  const call = (pipeline as unknown as Record<string, ScriptCall | undefined>)[`${name}_${SCRIPT_VERSION}`];
+  if (!call) throw new Error(`redis script ${name}_${SCRIPT_VERSION} is not defined`);
+  return call.bind(pipeline);
+}
 
 const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 
@@ -77,7 +88,7 @@ export class CustomerStore {
   }
 
   /** Sends one pipeline per chunk, back to back (pacing between them); every reply settles, none is left unhandled. */
-  private async send<T>(chunks: readonly T[][], add: (pipeline: ReturnType<Redis['pipeline']>, item: T) => void, pace?: Pace): Promise<Replies[]> {
+  private async send<T>(chunks: readonly T[][], add: (pipeline: Pipeline, item: T) => void, pace?: Pace): Promise<Replies[]> {
     const replies: Promise<Replies>[] = [];
     for (const chunk of chunks) {
       const pipeline = this.redis.pipeline();
@@ -91,29 +102,35 @@ export class CustomerStore {
   async load(customerIds: readonly string[], pace?: Pace): Promise<LoadedCustomer[]> {
     if (customerIds.length === 0) return [];
     const chunks = chunksOf(customerIds);
-    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmgetBuffer(this.keys.customerState(id), 'fence', 'record'), pace);
+    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmgetBuffer(this.keys.customerState(id), 'fence', 'record', 'pending'), pace);
     const loaded: LoadedCustomer[] = [];
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c] ?? { err: new Error('no reply') };
       for (const [i, customerId] of chunk.entries()) {
         const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
         if (err) throw new TierstreamError('TS_ERR_REDIS', `loading ${customerId}: ${err.message}`, { cause: err, retriable: true });
-        const [fence, record] = value as [Buffer | null, Buffer | null];
-        loaded.push({ customerId, fence: fence?.toString('utf8') ?? '', record: record ? decodeCustomerRecord(customerId, record) : undefined });
+        const [fence, record, pending] = value as [Buffer | null, Buffer | null, Buffer | null];
+        loaded.push({ customerId, fence: fence?.toString('utf8') ?? '', record: record ? decodeCustomerRecord(customerId, record, pending) : undefined });
       }
       if (pace) await pace();
     }
     return loaded;
   }
 
-  /** Writes every record or throws; a fence conflict is retriable (the batch is replayed). */
-  async commit(writes: readonly CustomerWrite[], pace?: Pace): Promise<void> {
+  /**
+   * Writes every record or throws; a fence conflict is retriable (the batch is replayed).
+   * `batch` names the batch (`<partition>:<first>-<last>`) whose pending transitions the
+   * records carry, for `settle` once its transaction has committed.
+   */
+  async commit(writes: readonly CustomerWrite[], pace?: Pace, batch = ''): Promise<void> {
     if (writes.length === 0) return;
-    const command = `commitCustomer_${SCRIPT_VERSION}`;
     const chunks = chunksOf(writes);
     const replies = await this.send(
       chunks,
-      (pipeline, w) => (pipeline as unknown as Record<string, (...args: (string | Buffer)[]) => unknown>)[command]?.(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, encodeCustomerRecord(w.record)),
+      (pipeline, w) => {
+        const stored = encodeCustomerRecord(w.record);
+        scriptOf(pipeline, 'commitCustomer')(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, stored.record, stored.pending ?? '', batch);
+      },
       pace,
     );
     const conflicts: string[] = [];
@@ -131,6 +148,28 @@ export class CustomerStore {
         context: { customers: conflicts },
       });
     }
+  }
+
+  /**
+   * Removes the pending transitions and rejections that batch `batch` wrote, from each of
+   * these customers whose record still holds them: call once the batch's Kafka transaction
+   * has committed. Returns how many were removed. A failure leaves them for the next batch of
+   * the customer to drop (more bytes meanwhile, nothing else).
+   */
+  async settle(customerIds: readonly string[], batch: string, pace?: Pace): Promise<number> {
+    if (customerIds.length === 0) return 0;
+    const chunks = chunksOf(customerIds);
+    const replies = await this.send(chunks, (pipeline, id) => scriptOf(pipeline, 'settlePending')(this.keys.customerState(id), batch), pace);
+    let removed = 0;
+    for (const [c, chunk] of chunks.entries()) {
+      const reply = replies[c] ?? { err: new Error('no reply') };
+      for (const [i, customerId] of chunk.entries()) {
+        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
+        if (err) throw new TierstreamError('TS_ERR_REDIS', `settling ${customerId}: ${err.message}`, { cause: err, retriable: true });
+        if (value === 1) removed++;
+      }
+    }
+    return removed;
   }
 
   /** One customer's record, for `tierctl customer`. */

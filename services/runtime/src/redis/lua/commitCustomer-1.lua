@@ -7,7 +7,10 @@
     KEYS[1] customer state hash (ts:{c:<id>}:state)
     ARGV[1] the fence we read ('' when the customer was new)
     ARGV[2] the new fence ('<partition>:<offset>' of the last applied event)
-    ARGV[3] the new record (customer-record-codec.ts: state, pending transitions), opaque here
+    ARGV[3] the new state (customer-record-codec.ts), opaque here
+    ARGV[4] the batch's pending transitions and rejections ('' when none)
+    ARGV[5] the batch's token ('<partition>:<first offset>-<last offset>'): settlePending
+            removes ARGV[4] once that batch's Kafka transaction has committed
 
   Output:
      1  written
@@ -18,4 +21,9 @@ if (current or '') ~= ARGV[1] then
   return -1
 end
 redis.call('HSET', KEYS[1], 'fence', ARGV[2], 'record', ARGV[3])
+if ARGV[4] == '' then
+  redis.call('HDEL', KEYS[1], 'pending', 'pbatch')
+else
+  redis.call('HSET', KEYS[1], 'pending', ARGV[4], 'pbatch', ARGV[5])
+end
 return 1
