@@ -95,6 +95,19 @@ describe('planBatch: event time, late events and re-evaluation', () => {
     expect(plan.writes.find((w) => w.customerId === 'b')?.record.state.metrics['spend_365d']).toBe(10_000);
   });
 
+  it('takes the watermark and the late events from the caller when it computed them already, and plans the same', () => {
+    const batch: ScoringInput[] = [
+      { offset: 1, event: order('a', 100, 10_000) },
+      { offset: 3, event: order('c', 80, 10_000) },
+    ];
+    const advanced = advanceWatermark(0, batch, 7 * DAY);
+    const given = planBatch(0, 1, 3, batch, [fresh('a'), fresh('c')], policy, 0, { ...time(0), advanced });
+    expect(given).toEqual(planBatch(0, 1, 3, batch, [fresh('a'), fresh('c')], policy, 0, time(0)));
+    // What the caller gave is what the plan uses (here: nothing late, a later watermark).
+    const other = planBatch(0, 1, 3, batch, [fresh('a'), fresh('c')], policy, 0, { ...time(0), advanced: { watermark: advanced.watermark + DAY, late: new Set() } });
+    expect([other.watermark, other.rejected]).toEqual([advanced.watermark + DAY, []]);
+  });
+
   it('re-evaluates a due customer at the watermark, pending at the batch end, and a replay emits the same transition once', () => {
     const first = planBatch(0, 0, 0, [{ offset: 0, event: order('q', 1, 400_000) }], [fresh('q')], policy, 0, time(0));
     const q = first.writes[0];

@@ -76,6 +76,8 @@ export interface BatchTime {
    * cannot hold a due time the batch itself creates (true when the sweep is on).
    */
   readonly sweepTouched: boolean;
+  /** advanceWatermark of the batch, when the caller computed it already (to read the due index up to it): not computed twice. */
+  readonly advanced?: { readonly watermark: number; readonly late: ReadonlySet<number> };
 }
 
 export interface BatchPlan {
@@ -174,7 +176,7 @@ export function* planBatchSteps(
   now: number,
   time: BatchTime = { watermarkBefore: 0, allowedLatenessMs: Number.MAX_SAFE_INTEGER, sweep: new Set(), sweepTouched: false },
 ): Generator<PlanStep, BatchPlan, boolean | undefined> {
-  const { watermark, late } = advanceWatermark(time.watermarkBefore, inputs, time.allowedLatenessMs);
+  const { watermark, late } = time.advanced ?? advanceWatermark(time.watermarkBefore, inputs, time.allowedLatenessMs);
   const byCustomer = new Map<string, ScoringInput[]>();
   for (const input of inputs) {
     const customer = customerOf(input);

@@ -213,8 +213,8 @@ export class ScoringWorker implements WorkerProcess {
     const lastOffset = Number(records[records.length - 1]?.offset ?? 0);
     const { allowedLatenessMs, sweepLimit, batchTimeMs = DEFAULT_BATCH_TIME_MS } = this.settings;
     const reading = await this.clock.read(partition, firstOffset);
-    const { watermark } = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
-    const dueNow = this.settings.sweep ? await this.clock.due(partition, watermark, sweepLimit) : [];
+    const advanced = advanceWatermark(reading.watermarkBefore, inputs, allowedLatenessMs);
+    const dueNow = this.settings.sweep ? await this.clock.due(partition, advanced.watermark, sweepLimit) : [];
     const resweep = new Set(this.settings.sweep ? reading.sweptBefore : []);
     const customers = [...new Set([...inputs.flatMap((i) => customerOf(i) ?? []), ...resweep, ...dueNow])];
     const pace = () => pacer.pace();
@@ -225,6 +225,7 @@ export class ScoringWorker implements WorkerProcess {
       sweep: new Set(dueNow),
       resweep,
       sweepTouched: this.settings.sweep,
+      advanced,
     });
     const plan = await pacer.drive(steps, (step) => step === 'may-sweep' && pacer.elapsedMs() >= batchTimeMs);
     await this.clock.write({ partition, firstOffset, lastOffset, watermark: plan.watermark, swept: plan.swept, due: this.settings.sweep ? plan.due : new Map() });
