@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { defineLuaScripts, readLuaScripts, TierstreamError, type Redis, type RedisKeys } from '@tierstream/runtime';
+import { RedisScripts, TierstreamError, type Redis, type RedisKeys } from '@tierstream/runtime';
 
 /**
  * Deduplication by (customer, event id) over a bounded horizon, in the customer's hash slot
@@ -168,16 +168,12 @@ export interface EventDedupeOptions {
   readonly clock?: () => number;
 }
 
-/** Bumped when dedupe-1.lua changes, so two releases on one Redis never run each other's script. */
-export const DEDUPE_SCRIPT_VERSION = 'd2';
-const COMMAND = `dedupe_${DEDUPE_SCRIPT_VERSION}`;
 /** Legacy markers live at most a horizon from their write; old replicas may write a while after the first new start. */
 const LEGACY_SLACK_MS = 24 * HOUR_MS;
 
 type Pipeline = ReturnType<Redis['pipeline']>;
 /** Ids whose digests are kept between a claim and its settle: several batches' worth. */
 const DIGEST_MEMO = 50_000;
-type ScriptCall = (seenKey: string, ...args: (string | Buffer)[]) => Pipeline;
 
 export class EventDedupe {
   private readonly bucketMs: number;
@@ -187,6 +183,7 @@ export class EventDedupe {
   private legacyUntil = 0;
   /** Digests of recent claims, so their settle does not hash again (a profile showed hashing at 7% of ingest's CPU). */
   private readonly digests = new Map<string, Buffer>();
+  private readonly scripts: RedisScripts;
 
   constructor(
     private readonly redis: Redis,
@@ -196,11 +193,7 @@ export class EventDedupe {
     this.bucketMs = options.bucketMs ?? HOUR_MS;
     this.horizon = String(horizonBuckets(options.horizonMs, this.bucketMs));
     this.clock = options.clock ?? Date.now;
-    defineLuaScripts(
-      redis,
-      DEDUPE_SCRIPT_VERSION,
-      readLuaScripts().filter((s) => s.name === 'dedupe'),
-    );
+    this.scripts = new RedisScripts(redis);
   }
 
   /**
@@ -303,11 +296,8 @@ export class EventDedupe {
     return digest;
   }
 
-  private script(pipeline: Pipeline, customerId: string, op: string, ...args: (string | Buffer)[]): void {
-    // ioredis adds defineCommand's commands at run time; its types cannot know them.
-    const call = (pipeline as unknown as Record<string, ScriptCall>)[COMMAND];
-    if (!call) throw new TierstreamError('TS_ERR_INGEST_DEDUPE', `the dedupe script ${COMMAND} is not defined`, { retriable: false });
-    call.call(pipeline, this.keys.customerSeen(customerId), op, this.horizon, String(this.bucketMs), ...args);
+  private script(pipeline: Pipeline, customerId: string, op: 'claim' | 'settle' | 'release', ...args: (string | Buffer)[]): void {
+    this.scripts.dedupe(pipeline, this.keys.customerSeen(customerId), op, this.horizon, String(this.bucketMs), args);
   }
 
   private async run(pipeline: Pipeline, what: string): Promise<unknown[]> {

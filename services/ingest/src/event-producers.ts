@@ -1,107 +1,33 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import { TierstreamError, type Logger } from '@tierstream/runtime';
+import { TierstreamError, TransactionalBatchWriter, type ConsumedOffsets, type Logger, type TopicMessages } from '@tierstream/runtime';
 
-export interface ConsumedOffsets {
-  readonly consumerGroupId: string;
-  readonly topic: string;
-  readonly partition: number;
-  /** The next offset to consume: the last handled record's offset + 1. */
-  readonly offset: string;
-}
-
-export interface TopicMessages {
-  readonly topic: string;
-  readonly messages: readonly Message[];
-}
+export type { ConsumedOffsets, TopicMessages } from '@tierstream/runtime';
 
 /**
  * The Kafka path's producer: one transaction per consumed batch, holding the batch's
- * canonical events and its consumed offsets (sendOffsets), so both become visible to
- * read_committed consumers together or not at all. Transactions are serialised. After a
- * failure the transaction is aborted; a producer that cannot abort (fenced, broken) is
- * replaced on the next batch, which bumps its epoch.
+ * canonical events, its dead letters and its consumed offsets (sendOffsets), so all become
+ * visible to read_committed consumers together or not at all; the runtime's
+ * TransactionalBatchWriter does it (one transactional id for every partition, so one producer,
+ * its transactions serialised). A failure throws a retriable TS_ERR_INGEST_PRODUCE.
  */
 export class TransactionalEventWriter {
-  private producer: Producer | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly writer: TransactionalBatchWriter;
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly transactionalId: string,
-    private readonly logger: Logger,
-  ) {}
+  constructor(kafka: Kafka, transactionalId: string, logger: Logger) {
+    this.writer = new TransactionalBatchWriter(kafka, logger, { transactionalIdOf: () => transactionalId, errorCode: 'TS_ERR_INGEST_PRODUCE' });
+  }
 
   async start(): Promise<void> {
-    await this.connected();
+    await this.writer.connect(0);
   }
 
-  /**
-   * Produces `messages` to `topic` (and `also`, e.g. dead letters, to theirs) and commits
-   * `offsets`, atomically. Throws a retriable TS_ERR_INGEST_PRODUCE on failure.
-   */
+  /** Produces `messages` to `topic` (and `also`, e.g. dead letters, to theirs) and commits `offsets`, atomically. */
   write(topic: string, messages: readonly Message[], offsets: ConsumedOffsets, also: readonly TopicMessages[] = []): Promise<void> {
-    const run = this.queue.then(() => this.transact(topic, messages, offsets, also));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.writer.write(offsets.partition, [{ topic, messages }, ...also], offsets);
   }
 
-  private async connected(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    const producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      transactionalId: this.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
-    this.producer = producer;
-    return producer;
-  }
-
-  private async transact(topic: string, messages: readonly Message[], offsets: ConsumedOffsets, also: readonly TopicMessages[]): Promise<void> {
-    let producer: Producer;
-    try {
-      producer = await this.connected();
-    } catch (err) {
-      throw new TierstreamError('TS_ERR_INGEST_PRODUCE', `connecting the transactional producer failed: ${(err as Error).message}`, { cause: err, retriable: true });
-    }
-    const transaction = await producer.transaction().catch((err: unknown) => {
-      this.drop(producer);
-      throw new TierstreamError('TS_ERR_INGEST_PRODUCE', `beginning a transaction failed: ${(err as Error).message}`, { cause: err, retriable: true });
-    });
-    try {
-      if (messages.length > 0) await transaction.send({ topic, acks: -1, messages: [...messages] });
-      for (const extra of also) if (extra.messages.length > 0) await transaction.send({ topic: extra.topic, acks: -1, messages: [...extra.messages] });
-      await transaction.sendOffsets({
-        consumerGroupId: offsets.consumerGroupId,
-        topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],
-      });
-      await transaction.commit();
-    } catch (err) {
-      try {
-        await transaction.abort();
-      } catch (abortErr) {
-        this.logger.warn({ err: abortErr }, 'aborting the transaction failed; the producer is replaced');
-        this.drop(producer);
-      }
-      throw new TierstreamError('TS_ERR_INGEST_PRODUCE', `the transaction for ${topic} (${messages.length} events, offsets of ${offsets.topic}[${offsets.partition}]) failed: ${(err as Error).message}`, {
-        cause: err,
-        retriable: true,
-        context: { topic, sourceTopic: offsets.topic, partition: offsets.partition },
-      });
-    }
-  }
-
-  private drop(producer: Producer): void {
-    if (this.producer === producer) this.producer = undefined;
-    producer.disconnect().catch((err: unknown) => this.logger.warn({ err }, 'disconnecting a failed producer failed'));
-  }
-
-  async close(): Promise<void> {
-    await this.queue;
-    const producer = this.producer;
-    this.producer = undefined;
-    if (producer) await producer.disconnect();
+  close(): Promise<void> {
+    return this.writer.close();
   }
 }
 

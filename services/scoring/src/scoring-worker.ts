@@ -1,14 +1,15 @@
-import { Partitioners, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { commandRecord, type CustomerEventRecord, type Policy, type TierChanged } from '@tierstream/domain';
 import {
   AvroCodec,
   BatchConsumer,
-  chunkMessages,
   CustomerStore,
   deadLetterOf,
   PartitionClock,
   SchemaFiles,
   topicNames,
+  TransactionalBatchWriter,
+  type TopicMessages,
   type BatchContext,
   type DeadLetter,
   type TopicNames,
@@ -59,8 +60,8 @@ export const clockTick = (partition: number, time: number): CustomerEventRecord 
 export class ScoringWorker implements WorkerProcess {
   private readonly topics: TopicNames;
   private readonly consumer: BatchConsumer;
-  /** One transactional producer per input partition, created on first use (see producerFor). */
-  private readonly producers = new Map<number, Producer>();
+  /** One transactional producer per input partition, created on first use (see unfencedRecords). */
+  private readonly writer: TransactionalBatchWriter;
   private readonly store: CustomerStore;
   private readonly clock: PartitionClock;
   private readonly events: AvroCodec<CustomerEventRecord>;
@@ -86,6 +87,13 @@ export class ScoringWorker implements WorkerProcess {
     this.transitions = new AvroCodec(ctx.registry, this.topics.tierChanged, SchemaFiles.tierChanged);
     this.deadLetters = new AvroCodec(ctx.registry, this.topics.eventsDlq, SchemaFiles.deadLetter);
     this.tickProducer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // The partition's id, not the replica's (the layout before KIP-447, which KafkaJS does not
+    // implement): whichever replica owns the partition next initialises the same id, which
+    // aborts the transaction a crashed or zombie owner left open and fences that owner out.
+    this.writer = new TransactionalBatchWriter(ctx.kafka, ctx.logger.child({ component: 'scoring' }), {
+      transactionalIdOf: (partition) => `tierstream-scoring-${this.topics.events}-${partition}`,
+      transactionTimeoutMs: 30_000,
+    });
     this.admin = ctx.kafka.admin();
     const tick = settings.tick;
     this.ticker = tick && new IdleTicker({ ...tick, send: (partition, time) => this.sendTick(partition, time), now: Date.now, logger: ctx.logger.child({ component: 'clock' }) });
@@ -105,11 +113,7 @@ export class ScoringWorker implements WorkerProcess {
 
   private assigned(partitions: readonly number[]): void {
     this.ticker?.assign(partitions);
-    for (const [partition, producer] of this.producers) {
-      if (partitions.includes(partition)) continue;
-      this.producers.delete(partition);
-      producer.disconnect().catch((err: unknown) => this.ctx.logger.warn({ err, partition }, 'disconnecting the producer of a revoked partition failed'));
-    }
+    this.writer.retain(partitions);
   }
 
   /**
@@ -121,11 +125,11 @@ export class ScoringWorker implements WorkerProcess {
    * state and pending transitions are in Redis) are not scored, nor their transitions re-emitted.
    */
   private async unfencedRecords(batch: BatchContext): Promise<readonly KafkaMessage[]> {
-    if (this.producers.has(batch.partition)) return batch.messages;
-    const producer = await this.producerFor(batch.partition);
+    if (this.writer.has(batch.partition)) return batch.messages;
+    await this.writer.connect(batch.partition);
     const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [batch.topic] }).catch((err: unknown) => {
       // Else the batch's retry would find the producer and not read the offset.
-      this.drop(batch.partition, producer);
+      this.writer.drop(batch.partition);
       throw err;
     });
     const offset = committed?.partitions.find((p) => p.partition === batch.partition)?.offset ?? '-1';
@@ -134,38 +138,6 @@ export class ScoringWorker implements WorkerProcess {
       this.ctx.logger.info({ partition: batch.partition, committed: offset, dropped: batch.messages.length - records.length }, 'records an old owner committed are skipped');
     }
     return records;
-  }
-
-  /**
-   * The transactional producer of one input partition. Its id is the partition's, not the
-   * replica's (the layout before KIP-447, which KafkaJS does not implement): whichever
-   * replica owns the partition next initialises the same id, which aborts the transaction a
-   * crashed or zombie owner left open and fences that owner out, at once (see unfencedRecords).
-   */
-  private async producerFor(partition: number): Promise<Producer> {
-    const existing = this.producers.get(partition);
-    if (existing) return existing;
-    const producer = this.ctx.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      transactionalId: `tierstream-scoring-${this.topics.events}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-    });
-    this.producers.set(partition, producer);
-    try {
-      await producer.connect();
-    } catch (err) {
-      this.producers.delete(partition);
-      throw err;
-    }
-    return producer;
-  }
-
-  /** Forgets a producer whose transaction could not be aborted (fenced, broken): the next batch starts a fresh one. */
-  private drop(partition: number, producer: Producer): void {
-    if (this.producers.get(partition) === producer) this.producers.delete(partition);
-    producer.disconnect().catch((err: unknown) => this.ctx.logger.warn({ err, partition }, 'disconnecting a failed producer failed'));
   }
 
   async start(): Promise<void> {
@@ -178,8 +150,7 @@ export class ScoringWorker implements WorkerProcess {
   async stop(): Promise<void> {
     await this.ticker?.stop();
     await this.consumer.stop();
-    await Promise.all([...[...this.producers.values()].map((p) => p.disconnect()), this.tickProducer.disconnect(), this.admin.disconnect()]);
-    this.producers.clear();
+    await Promise.all([this.writer.close(), this.tickProducer.disconnect(), this.admin.disconnect()]);
   }
 
   /** Writes a clock tick into one partition of the events topic. */
@@ -247,23 +218,14 @@ export class ScoringWorker implements WorkerProcess {
     // watermark brings the next batch at once. In the transaction, so a crash or a broker
     // failure after the commit cannot lose it, nor fail a committed batch into a replay.
     const followUp = dueNow.length >= sweepLimit || plan.deferred > 0 ? await this.events.encode(clockTick(partition, plan.watermark)) : undefined;
-    const producer = await this.producerFor(partition);
-    const tx = await producer.transaction();
-    try {
-      // In chunks: a sweep's transitions all go to one partition, and one record batch over
-      // the broker's message.max.bytes would be refused whole, batch after batch.
-      for (const messages of chunkMessages(transitionMessages)) await tx.send({ topic: this.topics.tierChanged, acks: -1, messages });
-      for (const messages of chunkMessages(letterMessages)) await tx.send({ topic: this.topics.eventsDlq, acks: -1, messages });
-      if (followUp) await tx.send({ topic: this.topics.events, acks: -1, messages: [{ partition, key: null, value: followUp }] });
-      await tx.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic: batch.topic, partitions: [{ partition, offset: String(lastOffset + 1) }] }] });
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch((abortErr: unknown) => {
-        this.ctx.logger.warn({ err: abortErr, partition }, 'abort after a failed transaction failed; the producer is replaced');
-        this.drop(partition, producer);
-      });
-      throw err;
-    }
+    // Transitions in chunks: a sweep's all go to one partition, and one record batch over the
+    // broker's message.max.bytes would be refused whole, batch after batch (the writer chunks).
+    const sends: TopicMessages[] = [
+      { topic: this.topics.tierChanged, messages: transitionMessages },
+      { topic: this.topics.eventsDlq, messages: letterMessages },
+      ...(followUp ? [{ topic: this.topics.events, partition, messages: [{ key: null, value: followUp }] }] : []),
+    ];
+    await this.writer.write(partition, sends, { consumerGroupId: this.groupId, topic: batch.topic, partition, offset: String(lastOffset + 1) });
     // Committed: nothing replays this batch, so its pending transitions are dead weight in
     // Redis. Not a customer whose record also keeps another partition's (not ours to settle).
     const settled = plan.writes.filter((w) => (w.record.pending.length > 0 || (w.record.rejections?.length ?? 0) > 0) && w.record.pending.every((p) => p.partition === partition) && (w.record.rejections ?? []).every((r) => r.partition === partition));

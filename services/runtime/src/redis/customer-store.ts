@@ -3,7 +3,7 @@ import type { CustomerState, TierChanged } from '@tierstream/domain';
 import { TierstreamError } from '../errors';
 import { RedisKeys } from './keys';
 import { decodeCustomerRecord, encodeCustomerRecord } from './customer-record-codec';
-import { defineLuaScripts } from './redis-scripts';
+import { RedisScripts } from './redis-scripts';
 
 /** A transition produced but maybe not yet committed to Kafka, with the offset that caused it. */
 export interface PendingTransition {
@@ -46,8 +46,6 @@ export interface CustomerWrite {
   readonly record: CustomerRecord;
 }
 
-const SCRIPT_VERSION = '2';
-
 /**
  * Gives the caller's event loop a turn between two chunks of a large load or commit: parsing
  * or serialising thousands of records at once would hold it for hundreds of milliseconds.
@@ -60,15 +58,6 @@ const CHUNK = 250;
 type Replies = { results: [Error | null, unknown][] } | { err: Error };
 
 type Pipeline = ReturnType<Redis['pipeline']>;
-type ScriptCall = (...args: (string | Buffer)[]) => unknown;
-
-/** A script defineLuaScripts registered on the pipeline, under this store's version; a missing one is a bug, not a silent no-op. */
-function scriptOf(pipeline: Pipeline, name: 'commitCustomer' | 'settlePending'): ScriptCall {
-  // defineCommand adds the method at run time; ioredis's types cannot know it.
-  const call = (pipeline as unknown as Record<string, ScriptCall | undefined>)[`${name}_${SCRIPT_VERSION}`];
-  if (!call) throw new Error(`redis script ${name}_${SCRIPT_VERSION} is not defined`);
-  return call.bind(pipeline);
-}
 
 const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 
@@ -78,13 +67,14 @@ const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ce
  */
 export class CustomerStore {
   private readonly keys: RedisKeys;
+  private readonly scripts: RedisScripts;
 
   constructor(
     private readonly redis: Redis,
     namespace = '',
   ) {
     this.keys = new RedisKeys(namespace);
-    defineLuaScripts(redis, SCRIPT_VERSION);
+    this.scripts = new RedisScripts(redis);
   }
 
   /** Sends one pipeline per chunk, back to back (pacing between them); every reply settles, none is left unhandled. */
@@ -129,7 +119,7 @@ export class CustomerStore {
       chunks,
       (pipeline, w) => {
         const stored = encodeCustomerRecord(w.record);
-        scriptOf(pipeline, 'commitCustomer')(this.keys.customerState(w.customerId), w.expectedFence, w.newFence, stored.record, stored.pending ?? '', batch);
+        this.scripts.commitCustomer(pipeline, this.keys.customerState(w.customerId), w.expectedFence, w.newFence, stored.record, stored.pending, batch);
       },
       pace,
     );
@@ -139,7 +129,7 @@ export class CustomerStore {
       for (const [i, w] of chunk.entries()) {
         const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
         if (err) throw new TierstreamError('TS_ERR_REDIS', `committing ${w.customerId}: ${err.message}`, { cause: err, retriable: true });
-        if (value === -1) conflicts.push(w.customerId);
+        if (RedisScripts.commitReply(value) === 'fence-moved') conflicts.push(w.customerId);
       }
     }
     if (conflicts.length > 0) {
@@ -159,14 +149,14 @@ export class CustomerStore {
   async settle(customerIds: readonly string[], batch: string, pace?: Pace): Promise<number> {
     if (customerIds.length === 0) return 0;
     const chunks = chunksOf(customerIds);
-    const replies = await this.send(chunks, (pipeline, id) => scriptOf(pipeline, 'settlePending')(this.keys.customerState(id), batch), pace);
+    const replies = await this.send(chunks, (pipeline, id) => this.scripts.settlePending(pipeline, this.keys.customerState(id), batch), pace);
     let removed = 0;
     for (const [c, chunk] of chunks.entries()) {
       const reply = replies[c] ?? { err: new Error('no reply') };
       for (const [i, customerId] of chunk.entries()) {
         const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
         if (err) throw new TierstreamError('TS_ERR_REDIS', `settling ${customerId}: ${err.message}`, { cause: err, retriable: true });
-        if (value === 1) removed++;
+        if (RedisScripts.settleReply(value)) removed++;
       }
     }
     return removed;

@@ -25,16 +25,86 @@ export function readLuaScripts(dir = LUA_DIR): LuaScript[] {
 }
 
 /**
- * Registers every script with ioredis's defineCommand, versioned (`name:version`) so two
- * releases on one Redis never run each other's code; ioredis sends EVALSHA and falls
- * back to EVAL once when the script cache is empty (after a Redis restart).
+ * Every script and its version, bumped whenever the script or its arguments change: the
+ * command is `<name>_<version>`, so two releases on one Redis never run each other's code
+ * (ioredis sends EVALSHA of the source, and EVAL once when Redis lost its script cache).
  */
-export function defineLuaScripts(redis: Redis, version: string, scripts: readonly LuaScript[] = readLuaScripts()): Set<string> {
-  const defined = new Set<string>();
-  for (const s of scripts) {
-    const command = `${s.name}_${version.replace(/[^a-zA-Z0-9]/g, '_')}`;
-    if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: s.numberOfKeys, lua: s.source });
-    defined.add(s.name);
+export const SCRIPT_VERSIONS = {
+  commitCustomer: '2',
+  settlePending: '1',
+  dedupe: 'd2',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPT_VERSIONS;
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+type ScriptCall = (...args: (string | Buffer)[]) => unknown;
+
+/** What `commitCustomer` answered for one customer. */
+export type CommitReply = 'written' | 'fence-moved';
+
+/** A reply no version of the script gives: Redis runs another script under its name, or a bug. */
+export class ScriptReplyError extends Error {
+  constructor(
+    readonly script: ScriptName,
+    readonly reply: unknown,
+  ) {
+    super(`redis script ${script}_${SCRIPT_VERSIONS[script]} answered ${JSON.stringify(reply)}`);
+    this.name = 'ScriptReplyError';
   }
-  return defined;
+}
+
+/**
+ * The only caller of tierstream's Lua scripts (as BullMQ's Scripts class is of its own): one
+ * typed method per script that queues it on a pipeline with its arguments in order, and one
+ * per reply shape that maps the script's codes to values. A script that is not defined is an
+ * error, never a silent no-op. Each script touches the keys of one hash slot (Redis Cluster).
+ */
+export class RedisScripts {
+  constructor(redis: Redis, scripts: readonly LuaScript[] = readLuaScripts()) {
+    for (const name of Object.keys(SCRIPT_VERSIONS) as ScriptName[]) {
+      const script = scripts.find((s) => s.name === name);
+      if (!script) throw new Error(`redis script ${name} has no file ${name}-<numKeys>.lua in ${LUA_DIR}`);
+      const command = `${name}_${SCRIPT_VERSIONS[name]}`;
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.source });
+    }
+  }
+
+  /**
+   * commitCustomer-1.lua: writes a customer's fence, state and pending transitions if the
+   * stored fence is `expectedFence` (compare and set). `pending` empty: none.
+   */
+  commitCustomer(pipeline: Pipeline, stateKey: string, expectedFence: string, newFence: string, record: Buffer, pending: Buffer | null, batch: string): void {
+    this.call(pipeline, 'commitCustomer')(stateKey, expectedFence, newFence, record, pending ?? '', batch);
+  }
+
+  static commitReply(reply: unknown): CommitReply {
+    if (reply === 1) return 'written';
+    if (reply === -1) return 'fence-moved';
+    throw new ScriptReplyError('commitCustomer', reply);
+  }
+
+  /** settlePending-1.lua: removes the pending transitions batch `batch` wrote, if they are still there. */
+  settlePending(pipeline: Pipeline, stateKey: string, batch: string): void {
+    this.call(pipeline, 'settlePending')(stateKey, batch);
+  }
+
+  /** Whether settlePending removed anything. */
+  static settleReply(reply: unknown): boolean {
+    if (reply === 1) return true;
+    if (reply === 0) return false;
+    throw new ScriptReplyError('settlePending', reply);
+  }
+
+  /** dedupe-1.lua: one operation (`claim`, `settle`, `release`) on a customer's dedupe memory; its replies are ingest's (services/ingest/src/dedupe.ts). */
+  dedupe(pipeline: Pipeline, seenKey: string, op: 'claim' | 'settle' | 'release', horizonBuckets: string, bucketMs: string, args: readonly (string | Buffer)[]): void {
+    this.call(pipeline, 'dedupe')(seenKey, op, horizonBuckets, bucketMs, ...args);
+  }
+
+  private call(pipeline: Pipeline, name: ScriptName): ScriptCall {
+    // defineCommand adds the command at run time; ioredis's types cannot know it.
+    const call = (pipeline as unknown as Record<string, ScriptCall | undefined>)[`${name}_${SCRIPT_VERSIONS[name]}`];
+    if (!call) throw new Error(`redis script ${name}_${SCRIPT_VERSIONS[name]} is not defined on this client`);
+    return call.bind(pipeline);
+  }
 }
