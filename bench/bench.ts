@@ -132,6 +132,8 @@ interface IsolatedResult {
     memberIds: number;
     rssPeakBytes: number | null;
     rssMetricBytes: number;
+    /** The worker's process_cpu_seconds_total at the end of the drain (its start-up included). */
+    workerCpuSeconds: number;
     usedMemoryDelta: number;
     redisBytesPerCustomer: number;
     scoringKeyBytesPerCustomer: number;
@@ -248,6 +250,7 @@ async function isolatedPhases(ctx: Ctx, data: BenchDataset, run: ReadonlySet<str
     memberIds: members.size,
     rssPeakBytes: peak || null,
     rssMetricBytes: metricValue(metrics, 'process_resident_memory_bytes'),
+    workerCpuSeconds: metricValue(metrics, 'process_cpu_seconds_total'),
     usedMemoryDelta: memAfterScoring - memBeforeScoring,
     redisBytesPerCustomer: (memAfterScoring - memBeforeScoring) / data.customers,
     scoringKeyBytesPerCustomer: (all.bytes - dedupeKeys.bytes) / data.customers,
@@ -375,6 +378,7 @@ const TARGETS: Record<string, string> = {
   ingest_eps: '>= 40,000',
   scoring_eps: '>= 40,000',
   scoring_ratio: '',
+  scoring_cpu_us_per_event: '<= 25',
   sweep_cps: '>= 40,000',
   pipeline_eps: '>= 15,000',
   p50_ms_at_2k: '',
@@ -471,6 +475,8 @@ async function main(): Promise<number> {
     scoring_eps: scoringEps,
     scoring_steady_eps: isolated?.scoring?.rate.steadyPerSecond ?? null,
     scoring_ratio: scoringEps !== null && consumeEps ? scoringEps / consumeEps : null,
+    // CPU per event is what a busy, shared machine changes least: 40,000 events/s on one thread is 25 µs each.
+    scoring_cpu_us_per_event: isolated?.scoring && isolated.ingest?.canonicalRecords ? (isolated.scoring.workerCpuSeconds * 1e6) / isolated.ingest.canonicalRecords : null,
     sweep_cps: sweep?.measurement.customersPerSecond ?? null,
     pipeline_eps: pipeline?.perSecond ?? null,
     p50_ms_at_2k: latencyAt(2000)?.latency.p50Ms ?? null,
