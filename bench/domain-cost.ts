@@ -2,10 +2,11 @@
  * `npm run bench:domain`: the scoring domain alone, no I/O. The demo's population is applied
  * as the worker applies it (per customer, events in time order, `applyEventInPlace` then
  * `nextDueTime`), then every customer is swept to a year past the last event. Prints CPU
- * microseconds per event (best of the rounds), evaluations per event, the size of the stored
- * record (format of this checkout, with the last event's transitions pending, as after a
- * drain) and a hash of every output (transitions, due times, final states): an optimisation
- * that changes the hash changed behaviour. Writes bench/results/domain-cost-<time>.json.
+ * microseconds per event (best of the rounds), the size of the stored record (format of this
+ * checkout: with the last event's transitions still pending, without them as at rest once
+ * their batch committed, and without history) and a hash of every output (transitions, due
+ * times, final states): an optimisation that changes the hash changed behaviour. Writes
+ * bench/results/domain-cost-<time>.json.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
