@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import TimeoutMiddleware from 'mappersmith/middleware/timeout';
 import { TierstreamError } from '../errors';
+import { isRegistryUnavailable } from './registry-errors';
 
 export { SchemaRegistry, SchemaType };
 
@@ -61,7 +62,8 @@ export async function registerAvroSchema(registry: SchemaRegistry, subject: stri
     }
     throw new TierstreamError('TS_ERR_SCHEMA_REGISTRY', `${subject}: registering failed: ${message}`, {
       cause: err,
-      retriable: status === undefined || status >= 500,
+      // The client reports a timeout or a refused connection as status 400 with the socket's words.
+      retriable: status === undefined || status >= 500 || isRegistryUnavailable(err),
       context: { subject, status },
     });
   }
