@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Partitioners } from 'kafkajs';
 import Redis from 'ioredis';
-import { Packr } from 'msgpackr';
-import { applyEvent, newCustomerState, type CustomerEvent } from '@tierstream/domain';
-import { AvroCodec, createSchemaRegistry, CustomerStore, loadPolicyFile, RedisKeys, SchemaFiles, startWorker, topicNames, type RunningWorker } from '@tierstream/runtime';
+import { applyEvent, newCustomerState, type CustomerEvent, type CustomerState } from '@tierstream/domain';
+import { AvroCodec, createSchemaRegistry, CustomerStore, encodeCustomerRecord, loadPolicyFile, RECORD_FORMAT_VERSION, RedisKeys, SchemaFiles, startWorker, topicNames, type PendingTransition, type RunningWorker } from '@tierstream/runtime';
+import { encodeV1Record, encodeV2Record, encodeV3Record } from '../../services/runtime/src/testing/legacy-records';
 import { ScoringWorker } from '../../services/scoring/src/scoring-worker';
 import { provisionNamespace, workerEnv } from '../support/pipeline';
 import { testKafka, waitFor } from '../support/test-stack';
@@ -18,10 +18,10 @@ const order = (id: string, customer: string, amountMinor: number, day: number): 
 
 /**
  * Issue 10: records older releases wrote (v1 JSON, v2 MessagePack with pending transitions
- * inside) are read by the running worker and written back as v3, no replay needed; the
- * pending transitions of a committed batch are then removed from Redis.
+ * inside, v3 MessagePack tuples) are read by the running worker and written back as v4, no
+ * replay needed; the pending transitions of a committed batch are then removed from Redis.
  */
-describe('scoring upgrades v1 (JSON) and v2 customer records in place (real stack)', () => {
+describe('scoring upgrades v1 (JSON), v2 and v3 customer records in place (real stack)', () => {
   let worker: RunningWorker;
   let redis: Redis;
   let ns: string;
@@ -38,46 +38,50 @@ describe('scoring upgrades v1 (JSON) and v2 customer records in place (real stac
   });
 
   /** The customer's first two orders applied as an old release applied them, stored with fence `0:<fenceOffset>`. */
-  async function storeOld(customer: string, fenceOffset: number, encode: (record: object) => Buffer): Promise<string> {
+  async function storeOld(customer: string, fenceOffset: number, encode: (record: { state: CustomerState; pending: PendingTransition[] }) => Buffer, pendingApart = false): Promise<string> {
     let state = newCustomerState(customer);
-    let pending: object[] = [];
+    let pending: PendingTransition[] = [];
     for (const e of [order(`${customer}-1`, customer, 200_000, 0), order(`${customer}-2`, customer, 150_000, 5)]) {
       const applied = applyEvent(state, e, policy, 0);
       state = applied.state;
       pending = applied.transitions.map((event) => ({ partition: 0, offset: fenceOffset, event }));
     }
-    // History as old releases kept it: prose reasons, no inputs.
-    const history = state.history.map(({ inputs: _inputs, ...h }) => ({ ...h, reason: `${h.rule}: as an old release explained it` }));
     const key = new RedisKeys(ns).customerState(customer);
-    await redis.hset(key, 'fence', `0:${fenceOffset}`, 'record', encode({ state: { ...state, history }, pending }));
+    await redis.hset(key, 'fence', `0:${fenceOffset}`, 'record', encode({ state, pending }));
+    // v3 kept pending transitions in a field of their own, as v4 does.
+    const apart = pendingApart ? encodeCustomerRecord({ state, pending }).pending : null;
+    if (apart) await redis.hset(key, 'pending', apart, 'pbatch', `0:${fenceOffset}-${fenceOffset}`);
     return key;
   }
 
   it('reads a v1 and a v2 record, applies the next event on top of each, stores v3, and keeps no pending transitions once committed', async () => {
-    const v2 = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
-    // Offsets 0-1 are olga's two applied events, 2-3 piet's (skipped by the fences); 4 and 5 are new.
-    const olga = await storeOld('olga', 1, (r) => Buffer.from(JSON.stringify(r)));
-    const piet = await storeOld('piet', 3, (r) => Buffer.concat([Buffer.from([0x54, 2]), v2.pack(r)]));
+    // Offsets 0-1 are olga's two applied events, 2-3 piet's, 4-5 vera's (skipped by the fences); 6, 7 and 8 are new.
+    const olga = await storeOld('olga', 1, encodeV1Record);
+    const piet = await storeOld('piet', 3, encodeV2Record);
+    const vera = await storeOld('vera', 5, (r) => encodeV3Record(r.state), true);
     expect((await redis.hgetBuffer(olga, 'record'))?.[0]).toBe(0x7b);
+    expect([...((await redis.hgetBuffer(vera, 'record')) ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([0x54, 3]);
+    expect(await redis.hexists(vera, 'pending')).toBe(1);
 
     const codec = new AvroCodec<CustomerEvent>(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] as string), topicNames(ns).events, SchemaFiles.customerEvent);
     const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const events = [
       order('olga-1', 'olga', 200_000, 0), order('olga-2', 'olga', 150_000, 5), order('piet-1', 'piet', 200_000, 0), order('piet-2', 'piet', 150_000, 5),
-      order('olga-3', 'olga', 100_000, 9), order('piet-3', 'piet', 900_000, 9),
+      order('vera-1', 'vera', 200_000, 0), order('vera-2', 'vera', 150_000, 5),
+      order('olga-3', 'olga', 100_000, 9), order('piet-3', 'piet', 900_000, 9), order('vera-3', 'vera', 300_000, 9),
     ];
     await producer.send({ topic: topicNames(ns).events, acks: -1, messages: await Promise.all(events.map(async (e) => ({ key: e.customer_id, value: await codec.encode(e), partition: 0 }))) });
     await producer.disconnect();
 
     const store = new CustomerStore(redis, ns);
-    for (const [customer, key, fence] of [['olga', olga, '0:4'], ['piet', piet, '0:5']] as const) {
+    for (const [customer, key, fence] of [['olga', olga, '0:6'], ['piet', piet, '0:7'], ['vera', vera, '0:8']] as const) {
       const loaded = await waitFor(async () => {
         const c = await store.get(customer);
         return c.fence === fence ? c : undefined;
       }, 30_000, `the third order of ${customer} applied`);
       const stored = await redis.hgetBuffer(key, 'record');
-      expect([customer, ...(stored ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([customer, 0x54, 3]);
+      expect([customer, ...(stored ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([customer, 0x54, RECORD_FORMAT_VERSION]);
       // Counted once each: the old record's two orders and the new one.
       expect(loaded.record?.state.aggregates.lifetime['count:ORDER']).toBe(3);
       expect(loaded.record?.state.forward).toBeUndefined();
@@ -91,5 +95,7 @@ describe('scoring upgrades v1 (JSON) and v2 customer records in place (real stac
       expect(await redis.hexists(key, 'pbatch')).toBe(0);
     }
     expect((await store.get('piet')).record?.state.metrics['spend_lifetime']).toBe(1_250_000);
+    expect((await store.get('vera')).record?.state.metrics['spend_lifetime']).toBe(650_000);
+    expect(RECORD_FORMAT_VERSION).toBe(4);
   });
 });

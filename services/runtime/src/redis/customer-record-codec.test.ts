@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Packr } from 'msgpackr';
 import { parse } from 'yaml';
-import { applyEvent, compilePolicy, newCustomerState, type CustomerEvent, type CustomerState } from '@tierstream/domain';
+import { applyEvent, applyEventInPlace, compilePolicy, newCustomerState, unconvertibleCurrency, type CustomerEvent, type CustomerState } from '@tierstream/domain';
+import { generatePopulation } from '../../../cli/src/demo/population';
+import { encodeV1Record, encodeV2Record, encodeV3Record } from '../testing/legacy-records';
 import type { CustomerRecord } from './customer-store';
 import { decodeCustomerRecord, encodeCustomerRecord, RECORD_FORMAT_VERSION } from './customer-record-codec';
+import { RECORD_DICTIONARY_V4 } from './record-dictionary';
 
+const DICTIONARY_HASH = 'a68ed38ea08b5efa';
 const policy = compilePolicy(parse(readFileSync(path.join(__dirname, '../../../../policies/default.yaml'), 'utf8')), 'policies/default.yaml');
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -27,25 +31,66 @@ function sampleRecord(): CustomerRecord {
   return { state, pending: last, rejections: [{ partition: 3, offset: 99, code: 'TS_ERR_SCORING_OVERRIDE', message: 'no such tier' }] };
 }
 
-const v2Packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
-/** A record as releases before v3 stored it: history with prose reasons and no inputs. */
-const oldShape = (record: CustomerRecord): object => ({
-  ...record,
-  state: { ...record.state, history: record.state.history.map(({ inputs: _inputs, ...h }) => ({ ...h, reason: `${h.rule}: prose` })) },
-});
+const withoutForward = ({ forward: _forward, ...state }: CustomerState): CustomerState => state;
+
+/** A state with every optional part and every kind of number the layout has a case for. */
+function oddState(): CustomerState {
+  const { state } = sampleRecord();
+  return {
+    ...withoutForward(state),
+    score: 72.5,
+    metrics: { ...state.metrics, refund_rate_90d: 0.3333333333333333, a_negative: -17, huge: 2 ** 52 + 2, minus_zero: -0, not_a_number: Number.NaN, 'ünïcödé 名前': 3 },
+    profile: { region: 'CN-GD', customer_type: null, industry: 'retail', attributes: { city: '广州', tier_note: '' } },
+    orderTimes: { first: state.aggregates.now - 400 * DAY, last: state.aggregates.now - 3, reactivated: state.aggregates.now - 90 * DAY + 17 },
+    overrides: {
+      value: { tier: 'vip', until: Date.UTC(2027, 5, 30), reason: 'strategic account, QBR', actor: 'alice', issued_at: state.aggregates.now + 5_000, command_id: 'cmd-1' },
+      lifecycle: { tier: 'active', until: Date.UTC(2027, 0, 1, 13, 7), reason: 'pilot', actor: 'bob', issued_at: 1, command_id: 'cmd-2' },
+    },
+    history: [
+      ...state.history,
+      { transition_id: 'imported/7', dimension: 'membership', from_tier: null, to_tier: 'gold', rule: 'legacy.rule', inputs: { spend_365d: 1.5 }, at: 3 },
+    ],
+  };
+}
 
 describe('customer record codec', () => {
-  it('writes v3 (T, the version, MessagePack; pending apart) and reads back the same record without its forward signals', () => {
+  it('writes v4 (T, the version, its strings, the body; pending apart) and reads back the same record without its forward signals', () => {
     const record = sampleRecord();
     expect(record.state.forward).toBeDefined();
     expect(record.pending.length).toBeGreaterThan(0);
     expect(record.state.history.length).toBeGreaterThan(3);
     const stored = encodeCustomerRecord(record);
     expect([...stored.record.subarray(0, 2)]).toEqual([0x54, RECORD_FORMAT_VERSION]);
-    expect(RECORD_FORMAT_VERSION).toBe(3);
+    expect(RECORD_FORMAT_VERSION).toBe(4);
     expect(stored.pending).not.toBeNull();
-    const { forward: _forward, ...state } = record.state;
-    expect(decodeCustomerRecord('c1', stored.record, stored.pending)).toEqual({ ...record, state });
+    expect(decodeCustomerRecord('c1', stored.record, stored.pending)).toStrictEqual({ ...record, state: withoutForward(record.state) });
+  });
+
+  it('reads back exactly every state of a demo population after a year (600 customers)', () => {
+    const population = generatePopulation({ customers: 600, days: 365, start: Date.UTC(2026, 0, 1), seed: 11, idPrefix: 'r-' });
+    const byCustomer = new Map<string, CustomerEvent[]>();
+    for (const e of population.events) byCustomer.set(e.customer_id, [...(byCustomer.get(e.customer_id) ?? []), e]);
+    let checked = 0;
+    for (const [customer, events] of byCustomer) {
+      const state = newCustomerState(customer);
+      for (const e of events) if (unconvertibleCurrency(e, policy) === undefined) applyEventInPlace(state, e, policy, e.event_time);
+      const stored = encodeCustomerRecord({ state, pending: [] });
+      expect(decodeCustomerRecord(customer, stored.record, stored.pending)).toStrictEqual({ state: withoutForward(state), pending: [] });
+      checked++;
+    }
+    expect(checked).toBe(600);
+  });
+
+  it('keeps fractions, negative and large numbers, -0, NaN, any string, order times and pins exactly', () => {
+    const state = oddState();
+    const decoded = decodeCustomerRecord('c1', encodeCustomerRecord({ state, pending: [] }).record).state;
+    expect(decoded).toStrictEqual(state);
+    expect(Object.is(decoded.metrics['minus_zero'], -0)).toBe(true);
+  });
+
+  it('refers to the frozen dictionary (its hash is pinned: changing it needs a new format version)', () => {
+    expect(new Set(RECORD_DICTIONARY_V4).size).toBe(RECORD_DICTIONARY_V4.length);
+    expect(createHash('sha256').update(JSON.stringify(RECORD_DICTIONARY_V4)).digest('hex').slice(0, 16)).toBe(DICTIONARY_HASH);
   });
 
   it('stores no pending field when nothing is pending, and reads a record without one as having none', () => {
@@ -66,15 +111,26 @@ describe('customer record codec', () => {
   it('reads a v1 record (JSON) and a v2 record (MessagePack, pending inside), their history without the prose', () => {
     const record = sampleRecord();
     const expected = { ...record, state: { ...record.state, history: record.state.history.map((h) => ({ ...h, inputs: {} })) } };
-    expect(decodeCustomerRecord('c1', Buffer.from(JSON.stringify(oldShape(record))))).toEqual(expected);
-    const v2 = Buffer.concat([Buffer.from([0x54, 2]), v2Packr.pack(oldShape(record))]);
-    expect(decodeCustomerRecord('c1', v2)).toEqual(expected);
+    expect(decodeCustomerRecord('c1', encodeV1Record(record))).toEqual(expected);
+    expect(decodeCustomerRecord('c1', encodeV2Record(record))).toEqual(expected);
   });
 
-  it('is less than half the v1 JSON of the same record', () => {
+  it('reads a v3 record (MessagePack tuples, pending apart) as the state it was', () => {
     const record = sampleRecord();
-    const stored = encodeCustomerRecord(record);
-    expect(stored.record.length + (stored.pending?.length ?? 0)).toBeLessThan(Buffer.byteLength(JSON.stringify(oldShape(record))) * 0.5);
+    // Without -0: MessagePack wrote it as 0.
+    const { minus_zero: _minusZero, ...metrics } = oddState().metrics;
+    const state = { ...oddState(), metrics };
+    const v3 = encodeV3Record(state);
+    expect([...v3.subarray(0, 2)]).toEqual([0x54, 3]);
+    const pending = encodeCustomerRecord(record).pending;
+    expect(decodeCustomerRecord('c1', v3, pending)).toEqual({ state, pending: record.pending, rejections: record.rejections });
+  });
+
+  it('is less than a third of v3 and an eighth of the v1 JSON of the same state', () => {
+    const { state } = sampleRecord();
+    const v4 = encodeCustomerRecord({ state, pending: [] }).record.length;
+    expect(v4).toBeLessThan(encodeV3Record(state).length / 3);
+    expect(v4).toBeLessThan(encodeV1Record({ state, pending: [] }).length / 8);
   });
 
   it('refuses an unknown version or damaged bytes with TS_ERR_STATE_FORMAT naming the customer', () => {

@@ -1,23 +1,28 @@
 import { Packr } from 'msgpackr';
-import type { AggregateState, CustomerState, TierHolding, TransitionSummary } from '@tierstream/domain';
+import type { ActiveOverride, AggregateState, CustomerState, TierHolding, TransitionSummary } from '@tierstream/domain';
 import { TierstreamError } from '../errors';
 import type { CustomerRecord, PendingRejection, PendingTransition } from './customer-store';
+import { RecordReader, RecordWriter } from './record-bytes';
+import { RECORD_DICTIONARY_V4 } from './record-dictionary';
 
 /**
  * How a customer record is laid out in Redis, in two hash fields:
- * - `record`: the state. v3 is `T`, the version, then MessagePack (msgpackr) of the state with
- *   its tiers and history as tuples (no key names repeated per holding or entry, transition
- *   ids and the usual rule id left to be derived), each series' day buckets as one
- *   delta-coded array of numbers, running sums as pairs, and without forward signals, which nothing reads back (each
- *   transition carries its own).
+ * - `record`: the state. v4 is `T`, the version, the record's own strings, then a hand-laid
+ *   body (record-bytes.ts): every name by reference into a frozen dictionary
+ *   (record-dictionary.ts) or the record's strings, numbers as zig-zag varints (float64 only
+ *   for fractions), times as distances back from the customer's time and days from its day,
+ *   day buckets delta-coded, tiers and history as positional tuples (transition ids and the
+ *   usual rule id derived), no customer id (the key has it) and no forward signals, which
+ *   nothing reads back (each transition carries its own). See encodeV4 for the order.
  * - `pending`: the transitions and rejections of the last batch that are maybe not yet in a
  *   committed Kafka transaction, MessagePack; absent when there are none, and removed once the
  *   batch's transaction commits (CustomerStore.settle), so a customer at rest keeps none.
- * v1 (JSON text, it starts with `{`) and v2 (`T`, 2, MessagePack of the whole record,
- * pending inside) are read as they are and written back as v3 by the next batch that touches
- * the customer: a running deployment upgrades without a replay.
+ * v1 (JSON text, it starts with `{`), v2 (`T`, 2, MessagePack of the whole record, pending
+ * inside) and v3 (`T`, 3, MessagePack of the state with tuples) are read as they are and
+ * written back as v4 by the next batch that touches the customer: a running deployment
+ * upgrades without a replay.
  */
-export const RECORD_FORMAT_VERSION = 3;
+export const RECORD_FORMAT_VERSION = 4;
 
 const MAGIC = 0x54; // 'T': never the first byte of a JSON object
 const JSON_OPEN = 0x7b; // '{'
@@ -31,6 +36,7 @@ export interface StoredRecord {
   readonly pending: Buffer | null;
 }
 
+// v3, read only: tuples in MessagePack.
 type HoldingTuple = [tier: string, rank: number, version: number, since: number, direction: string | null, earned: number | null];
 /** `id` is the tier version when the transition id is the usual `<customer>/<dimension>/<version>`; `rule` null when it is `<dimension>.<to_tier>`. */
 type SummaryTuple = [dimension: string, id: number | string, from: string | null, to: string, rule: string | null, at: number, inputs: Record<string, number>];
@@ -49,27 +55,11 @@ interface PendingV3 {
   readonly r?: readonly PendingRejection[];
 }
 
-function holdingTuple(h: TierHolding): HoldingTuple {
-  return [h.tier, h.rank, h.version, h.since, h.direction ?? null, h.earned ?? null];
-}
-
 function holdingOf([tier, rank, version, since, direction, earned]: HoldingTuple): TierHolding {
   const h: TierHolding = { tier, rank, version, since };
   if (direction !== null) h.direction = direction as NonNullable<TierHolding['direction']>;
   if (earned !== null) h.earned = earned;
   return h;
-}
-
-// Bucket keys are day numbers, array indices, so for…in visits them ascending (as the domain relies on too).
-function bucketRun(buckets: Readonly<Record<string, number>>): BucketRun {
-  const run: number[] = [];
-  let previous = 0;
-  for (const d in buckets) {
-    const day = Number(d);
-    run.push(day - previous, buckets[d] as number);
-    previous = day;
-  }
-  return run;
 }
 
 function bucketsOf(run: BucketRun): Record<string, number> {
@@ -82,34 +72,282 @@ function bucketsOf(run: BucketRun): Record<string, number> {
   return buckets;
 }
 
-function summaryTuple(customerId: string, h: TransitionSummary): SummaryTuple {
-  const version = Number(h.transition_id.slice(h.transition_id.lastIndexOf('/') + 1));
-  const id = h.transition_id === `${customerId}/${h.dimension}/${version}` ? version : h.transition_id;
-  return [h.dimension, id, h.from_tier, h.to_tier, h.rule === `${h.dimension}.${h.to_tier}` ? null : h.rule, h.at, h.inputs];
-}
-
 function summaryOf(customerId: string, [dimension, id, from, to, rule, at, inputs]: SummaryTuple): TransitionSummary {
   return { transition_id: typeof id === 'number' ? `${customerId}/${dimension}/${id}` : id, dimension, from_tier: from, to_tier: to, rule: rule ?? `${dimension}.${to}`, inputs, at };
 }
 
-/** The record as stored now (v3). */
-export function encodeCustomerRecord(record: CustomerRecord): StoredRecord {
-  const { forward: _forward, tiers, history, aggregates, ...rest } = record.state;
-  const compactTiers: Record<string, HoldingTuple> = {};
-  for (const d in tiers) compactTiers[d] = holdingTuple(tiers[d] as TierHolding);
-  const runs: Record<string, BucketRun> = {};
-  for (const series in aggregates.buckets) runs[series] = bucketRun(aggregates.buckets[series] as Record<string, number>);
-  const running: Record<string, [number, number]> = {};
-  for (const key in aggregates.running) {
-    const r = aggregates.running[key] as { sum: number; from: number };
-    running[key] = [r.sum, r.from];
+const DAY_MS = 86_400_000;
+const dayOf = (ms: number): number => Math.floor(ms / DAY_MS);
+
+const dictionaryIndex = new Map(RECORD_DICTIONARY_V4.map((s, i) => [s, i]));
+const writer = new RecordWriter(dictionaryIndex, RECORD_DICTIONARY_V4.length);
+const HEADER_V4 = [MAGIC, 4] as const;
+
+const HOLDING_DIRECTION = 1;
+const HOLDING_EARNED = 2;
+
+/**
+ * The body of a v4 record, in this order (t: a time as the distance back from `now`; d: a day
+ * as the distance back from now's day; maps as a count, then their entries):
+ * now; buckets {series, count, (d of the first, then day deltas, value)…}; running {key, sum,
+ * d(from)}; lifetime {series, value}; distinct {series, {value, d(day)}}; last {key, value,
+ * t(at)}; lastSeen {kind, t}; tiers {dimension, tier, rank, version, t(since), flags,
+ * [direction], [t(earned)]}; profile (region, customer type, industry, attributes {k, v});
+ * score; metrics {name, value}; history [dimension, id, from, to, rule, t(at), inputs
+ * {name, value}]; order times (0, or 1 and t(first), t(last), 0 | 1 + t(reactivated));
+ * overrides (0 for none, else count + 1, then {dimension, tier, until, reason, actor,
+ * issued_at, command id}).
+ */
+function encodeV4(state: CustomerState): Buffer {
+  const w = writer;
+  w.reset();
+  const a = state.aggregates;
+  const now = a.now;
+  const nowDay = dayOf(now);
+  w.num(now);
+  const series = Object.keys(a.buckets);
+  w.uint(series.length);
+  for (const name of series) {
+    const buckets = a.buckets[name] as Record<string, number>;
+    const days = Object.keys(buckets);
+    w.ref(name);
+    w.uint(days.length);
+    let previous = nowDay;
+    for (let i = 0; i < days.length; i++) {
+      const d = days[i] as string;
+      const day = +d;
+      w.num(i === 0 ? nowDay - day : day - previous);
+      w.num(buckets[d] as number);
+      previous = day;
+    }
   }
-  const state: StateV3 = { ...rest, aggregates: { ...aggregates, buckets: runs, running }, tiers: compactTiers, history: history.map((h) => summaryTuple(rest.customerId, h)) };
-  const body = packr.pack(state);
-  const out = Buffer.allocUnsafe(body.length + 2);
-  out[0] = MAGIC;
-  out[1] = RECORD_FORMAT_VERSION;
-  body.copy(out, 2);
+  const running = Object.keys(a.running);
+  w.uint(running.length);
+  for (const key of running) {
+    const r = a.running[key] as { sum: number; from: number };
+    w.ref(key);
+    w.num(r.sum);
+    w.num(nowDay - r.from);
+  }
+  writeNumbers(w, a.lifetime);
+  const distinct = Object.keys(a.distinct);
+  w.uint(distinct.length);
+  for (const name of distinct) {
+    const values = a.distinct[name] as Record<string, number>;
+    const keys = Object.keys(values);
+    w.ref(name);
+    w.uint(keys.length);
+    for (const v of keys) {
+      w.ref(v);
+      w.num(nowDay - (values[v] as number));
+    }
+  }
+  w.uint(Object.keys(a.last).length);
+  for (const key in a.last) {
+    const l = a.last[key] as { value: number; at: number };
+    w.ref(key);
+    w.num(l.value);
+    w.num(now - l.at);
+  }
+  w.uint(Object.keys(a.lastSeen).length);
+  for (const kind in a.lastSeen) {
+    w.ref(kind);
+    w.num(now - (a.lastSeen[kind] as number));
+  }
+  w.uint(Object.keys(state.tiers).length);
+  for (const d in state.tiers) {
+    const h = state.tiers[d] as TierHolding;
+    w.ref(d);
+    w.ref(h.tier);
+    w.num(h.rank);
+    w.num(h.version);
+    w.num(now - h.since);
+    w.uint((h.direction !== undefined ? HOLDING_DIRECTION : 0) | (h.earned !== undefined ? HOLDING_EARNED : 0));
+    if (h.direction !== undefined) w.ref(h.direction);
+    if (h.earned !== undefined) w.num(now - h.earned);
+  }
+  const p = state.profile;
+  w.optRef(p.region);
+  w.optRef(p.customer_type);
+  w.optRef(p.industry);
+  w.uint(Object.keys(p.attributes).length);
+  for (const k in p.attributes) {
+    w.ref(k);
+    w.ref(p.attributes[k] as string);
+  }
+  w.num(state.score);
+  writeNumbers(w, state.metrics);
+  w.uint(state.history.length);
+  for (const h of state.history) {
+    w.ref(h.dimension);
+    const slash = h.transition_id.lastIndexOf('/');
+    const version = Number(h.transition_id.slice(slash + 1));
+    // The usual id as its version (even), any other as a string (odd mark, then the string).
+    if (slash > 0 && Number.isSafeInteger(version) && version >= 0 && h.transition_id === `${state.customerId}/${h.dimension}/${version}`) w.uint(version * 2);
+    else {
+      w.uint(1);
+      w.ref(h.transition_id);
+    }
+    w.optRef(h.from_tier);
+    w.ref(h.to_tier);
+    w.optRef(h.rule === `${h.dimension}.${h.to_tier}` ? null : h.rule);
+    w.num(now - h.at);
+    writeNumbers(w, h.inputs);
+  }
+  const o = state.orderTimes;
+  if (!o) w.uint(0);
+  else {
+    w.uint(1);
+    w.num(now - o.first);
+    w.num(now - o.last);
+    if (o.reactivated === null) w.uint(0);
+    else {
+      w.uint(1);
+      w.num(now - o.reactivated);
+    }
+  }
+  const overrides = state.overrides;
+  if (!overrides) w.uint(0);
+  else {
+    w.uint(Object.keys(overrides).length + 1);
+    for (const d in overrides) {
+      const pin = overrides[d] as ActiveOverride;
+      w.ref(d);
+      w.ref(pin.tier);
+      w.num(pin.until);
+      w.ref(pin.reason);
+      w.ref(pin.actor);
+      w.num(pin.issued_at);
+      w.ref(pin.command_id);
+    }
+  }
+  return w.finish(HEADER_V4);
+}
+
+function writeNumbers(w: RecordWriter, values: Readonly<Record<string, number>>): void {
+  const keys = Object.keys(values);
+  w.uint(keys.length);
+  for (const k of keys) {
+    w.ref(k);
+    w.num(values[k] as number);
+  }
+}
+
+function readNumbers(r: RecordReader): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const k = r.ref();
+    out[k] = r.num();
+  }
+  return out;
+}
+
+function decodeV4(customerId: string, stored: Buffer): CustomerState {
+  const r = new RecordReader(stored, 2, RECORD_DICTIONARY_V4);
+  const now = r.num();
+  const nowDay = dayOf(now);
+  const buckets: Record<string, Record<string, number>> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const series = r.ref();
+    const days: Record<string, number> = {};
+    let day = nowDay;
+    for (let count = r.uint(), i = 0; i < count; i++) {
+      day = i === 0 ? nowDay - r.num() : day + r.num();
+      days[day] = r.num();
+    }
+    buckets[series] = days;
+  }
+  const running: Record<string, { sum: number; from: number }> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const key = r.ref();
+    const sum = r.num();
+    running[key] = { sum, from: nowDay - r.num() };
+  }
+  const lifetime = readNumbers(r);
+  const distinct: Record<string, Record<string, number>> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const series = r.ref();
+    const values: Record<string, number> = {};
+    for (let count = r.uint(); count > 0; count--) {
+      const v = r.ref();
+      values[v] = nowDay - r.num();
+    }
+    distinct[series] = values;
+  }
+  const last: Record<string, { value: number; at: number }> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const key = r.ref();
+    const value = r.num();
+    last[key] = { value, at: now - r.num() };
+  }
+  const lastSeen: Record<string, number> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const kind = r.ref();
+    lastSeen[kind] = now - r.num();
+  }
+  const tiers: Record<string, TierHolding> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const d = r.ref();
+    const tier = r.ref();
+    const rank = r.num();
+    const version = r.num();
+    const h: TierHolding = { tier, rank, version, since: now - r.num() };
+    const flags = r.uint();
+    if (flags & HOLDING_DIRECTION) h.direction = r.ref() as NonNullable<TierHolding['direction']>;
+    if (flags & HOLDING_EARNED) h.earned = now - r.num();
+    tiers[d] = h;
+  }
+  const region = r.optRef();
+  const customerType = r.optRef() as CustomerState['profile']['customer_type'];
+  const industry = r.optRef();
+  const attributes: Record<string, string> = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const k = r.ref();
+    attributes[k] = r.ref();
+  }
+  const score = r.num();
+  const metrics = readNumbers(r);
+  const history: TransitionSummary[] = [];
+  for (let n = r.uint(); n > 0; n--) {
+    const dimension = r.ref();
+    const id = r.uint();
+    const transitionId = id % 2 === 0 ? `${customerId}/${dimension}/${id / 2}` : r.ref();
+    const from = r.optRef();
+    const to = r.ref();
+    const rule = r.optRef() ?? `${dimension}.${to}`;
+    const at = now - r.num();
+    history.push({ transition_id: transitionId, dimension, from_tier: from, to_tier: to, rule, inputs: readNumbers(r), at });
+  }
+  const state: CustomerState = {
+    customerId,
+    aggregates: { now, buckets, running, lifetime, distinct, last, lastSeen },
+    tiers,
+    profile: { region, customer_type: customerType, industry, attributes },
+    score,
+    metrics,
+    history,
+  };
+  if (r.uint() === 1) {
+    const first = now - r.num();
+    const lastOrder = now - r.num();
+    state.orderTimes = { first, last: lastOrder, reactivated: r.uint() === 1 ? now - r.num() : null };
+  }
+  const pins = r.uint();
+  if (pins > 0) {
+    const overrides: Record<string, ActiveOverride> = {};
+    for (let n = pins - 1; n > 0; n--) {
+      const d = r.ref();
+      overrides[d] = { tier: r.ref(), until: r.num(), reason: r.ref(), actor: r.ref(), issued_at: r.num(), command_id: r.ref() };
+    }
+    state.overrides = overrides;
+  }
+  r.end();
+  return state;
+}
+
+/** The record as stored now (v4). */
+export function encodeCustomerRecord(record: CustomerRecord): StoredRecord {
+  const out = encodeV4(record.state);
   const rejections = record.rejections ?? [];
   if (record.pending.length === 0 && rejections.length === 0) return { record: out, pending: null };
   const pending: PendingV3 = rejections.length > 0 ? { p: record.pending, r: rejections } : { p: record.pending };
@@ -120,7 +358,13 @@ export function encodeCustomerRecord(record: CustomerRecord): StoredRecord {
 const upgradeHistory = (history: readonly (TransitionSummary & { reason?: string })[]): TransitionSummary[] =>
   history.map(({ reason: _reason, ...h }) => ({ ...h, inputs: h.inputs ?? {} }));
 
-function decodeV3(customerId: string, stored: Buffer, pending: Buffer | null): CustomerRecord {
+function withPending(state: CustomerState, pending: Buffer | null): CustomerRecord {
+  if (!pending) return { state, pending: [] };
+  const p = packr.unpack(pending) as PendingV3;
+  return p.r ? { state, pending: p.p, rejections: p.r } : { state, pending: p.p };
+}
+
+function decodeV3(customerId: string, stored: Buffer): CustomerState {
   const s = packr.unpack(stored.subarray(2)) as StateV3;
   const tiers: Record<string, TierHolding> = {};
   for (const d in s.tiers) tiers[d] = holdingOf(s.tiers[d] as HoldingTuple);
@@ -131,10 +375,7 @@ function decodeV3(customerId: string, stored: Buffer, pending: Buffer | null): C
     const [sum, from] = s.aggregates.running[key] as [number, number];
     running[key] = { sum, from };
   }
-  const state: CustomerState = { ...s, aggregates: { ...s.aggregates, buckets, running }, tiers, history: s.history.map((t) => summaryOf(customerId, t)) };
-  if (!pending) return { state, pending: [] };
-  const p = packr.unpack(pending) as PendingV3;
-  return p.r ? { state, pending: p.p, rejections: p.r } : { state, pending: p.p };
+  return { ...s, aggregates: { ...s.aggregates, buckets, running }, tiers, history: s.history.map((t) => summaryOf(customerId, t)) };
 }
 
 /**
@@ -143,7 +384,8 @@ function decodeV3(customerId: string, stored: Buffer, pending: Buffer | null): C
  */
 export function decodeCustomerRecord(customerId: string, stored: Buffer, pending: Buffer | null = null): CustomerRecord {
   try {
-    if (stored[0] === MAGIC && stored[1] === RECORD_FORMAT_VERSION) return decodeV3(customerId, stored, pending);
+    if (stored[0] === MAGIC && stored[1] === RECORD_FORMAT_VERSION) return withPending(decodeV4(customerId, stored), pending);
+    if (stored[0] === MAGIC && stored[1] === 3) return withPending(decodeV3(customerId, stored), pending);
     let old: CustomerRecord | undefined;
     if (stored[0] === JSON_OPEN) old = JSON.parse(stored.toString('utf8')) as CustomerRecord;
     else if (stored[0] === MAGIC && stored[1] === 2) old = packr.unpack(stored.subarray(2)) as CustomerRecord;
