@@ -58,6 +58,22 @@ interface Round {
   readonly transitions: number;
 }
 
+/**
+ * Day buckets as objects keyed by day, as the state held them before they became arrays: the
+ * hash of a final state stays comparable across that change (JSON puts integer keys in
+ * ascending order, as the arrays are).
+ */
+function bucketsByDay(buckets: CustomerState['aggregates']['buckets']): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const series in buckets) {
+    const b = buckets[series] ?? [];
+    const days: Record<string, number> = {};
+    for (let i = 0; i < b.length; i += 2) days[b[i] as number] = b[i + 1] as number;
+    out[series] = days;
+  }
+  return out;
+}
+
 function round(hashed: boolean): Round {
   const hash = crypto.createHash('sha256');
   const states: CustomerState[] = [];
@@ -84,7 +100,7 @@ function round(hashed: boolean): Round {
     if (!hashed) continue;
     const { forward: _forward, ...rest } = state;
     hash.update(String(due));
-    hash.update(JSON.stringify(rest));
+    hash.update(JSON.stringify({ ...rest, aggregates: { ...rest.aggregates, buckets: bucketsByDay(rest.aggregates.buckets) } }));
   }
   const t3 = process.cpuUsage(t2);
   return { cpuMicros: t1.user + t1.system, sweepCpuMicros: t3.user + t3.system, hash: hash.digest('hex'), transitions };

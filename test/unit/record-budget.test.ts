@@ -56,7 +56,7 @@ describe('stored customer record budget (format v4, default policy)', () => {
   it('a customer with 3 events every day for a year: at most 3,900 bytes', () => {
     const events = Array.from({ length: 365 * 3 }, (_, n) => busy(Math.floor(n / 3), n % 3));
     const state = apply('busy', events);
-    expect(Object.keys(state.aggregates.buckets['count:ORDER'] ?? {}).length).toBeGreaterThan(180); // orders on every other day
+    expect((state.aggregates.buckets['count:ORDER'] ?? []).length / 2).toBeGreaterThan(180); // orders on every other day
     expect(state.history).toHaveLength(10);
     expect(storedBytes(state)).toBeLessThanOrEqual(3900);
   });

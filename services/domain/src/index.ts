@@ -3,7 +3,7 @@ export { compilePolicy, PolicyError, type PolicyProblem } from './policy/compile
 export { compileCelRule, CelRuleError, type CelRule, type Threshold } from './policy/cel-rule';
 export * from './policy/policy-model';
 export {
-  addEvent, advanceTime, metricValues, unconvertibleCurrency, emptyAggregates, countSourcesOf, dayOf, CurrencyError, DAY_MS, NEVER_DAYS, type AggregateState,
+  addEvent, advanceTime, metricValues, unconvertibleCurrency, emptyAggregates, countSourcesOf, dayOf, CurrencyError, DAY_MS, NEVER_DAYS, type AggregateState, type DayBuckets,
 } from './aggregates/customer-aggregates';
 export { evaluatePolicy, rfmScore, type Evaluation, type TierDecision } from './tiering/evaluate-policy';
 export {

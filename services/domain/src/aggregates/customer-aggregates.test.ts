@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import type { CustomerEvent, EventType, FeedbackKind, InteractionKind } from '../events';
 import { compilePolicy } from '../policy/compile-policy';
 import type { Policy } from '../policy/policy-model';
-import { addEvent, countSourcesOf, CurrencyError, DAY_MS, emptyAggregates, metricValues, NEVER_DAYS, type AggregateState } from './customer-aggregates';
+import { addEvent, countSourcesOf, CurrencyError, DAY_MS, emptyAggregates, firstBucketFrom, metricValues, NEVER_DAYS, type AggregateState } from './customer-aggregates';
 
 const HOUR_MS = 3_600_000;
 /** Midnight UTC, 2025-01-01: day 0 of every test. */
@@ -243,7 +243,7 @@ describe('late events', () => {
       spend_30d: 1000, spend_90d: 1000, spend_ever: 10_010, orders_ever: 3, orders_30d: 1,
       max_order_30d: 1000, max_order_ever: 9000, channels_90d: 0,
     });
-    expect(Object.keys(state.buckets['sum:order.amount'] ?? {}).map(Number)).toEqual([DAY0 + 200]);
+    expect(state.buckets['sum:order.amount']).toEqual([DAY0 + 200, 1000]);
   });
 });
 
@@ -319,8 +319,8 @@ describe('memory', () => {
     const series = Object.entries(state.buckets);
     expect(series.length).toBeGreaterThan(0);
     for (const [, buckets] of series) {
-      expect(Object.keys(buckets).length).toBeLessThanOrEqual(policy.maxWindowDays);
-      expect(Math.min(...Object.keys(buckets).map(Number))).toBeGreaterThanOrEqual(DAY0 + 499 - policy.maxWindowDays + 1);
+      expect(buckets.length / 2).toBeLessThanOrEqual(policy.maxWindowDays);
+      expect(buckets[0]).toBeGreaterThanOrEqual(DAY0 + 499 - policy.maxWindowDays + 1);
     }
     const windowed = policy.metrics.filter((m) => (m.kind === 'sum' || m.kind === 'count') && m.window !== null).length;
     expect(Object.keys(state.running)).toHaveLength(windowed);
@@ -328,15 +328,34 @@ describe('memory', () => {
 });
 
 describe('day buckets', () => {
-  it('are visited by for…in in ascending day order, whatever the order they were added or deleted in (the loops stop early on it)', () => {
+  it('stay ascending and distinct, one per day with activity, and sum and max as a map by day would, whatever order events come in', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 80_000 }), { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 10 }), (days, drops) => {
-        const buckets: Record<string, number> = {};
-        for (const d of days) buckets[d] = (buckets[d] ?? 0) + 1;
-        for (const i of drops) delete buckets[days[i % Math.max(1, days.length)] ?? -1];
-        const visited: number[] = [];
-        for (const d in buckets) visited.push(Number(d));
-        expect(visited).toEqual([...visited].sort((a, b) => a - b));
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 1, max: 5000 })), { minLength: 1, maxLength: 40 }), (orders) => {
+        const state = emptyAggregates();
+        // The latest first, so every other event lands before the last bucket (a late event).
+        const latest = Math.max(...orders.map(([d]) => d));
+        run([order(at(latest), 1), ...orders.map(([d, amount]) => order(at(d), amount))], AGG, state);
+        const sums = new Map<number, number>([[DAY0 + latest, 1]]);
+        const maxes = new Map<number, number>([[DAY0 + latest, 1]]);
+        for (const [d, amount] of orders) {
+          sums.set(DAY0 + d, (sums.get(DAY0 + d) ?? 0) + amount);
+          maxes.set(DAY0 + d, Math.max(maxes.get(DAY0 + d) ?? 0, amount));
+        }
+        const kept = (m: Map<number, number>): number[] => [...m].filter(([d]) => d > DAY0 + latest - AGG.maxWindowDays).sort((x, y) => x[0] - y[0]).flat();
+        expect(state.buckets['sum:order.amount']).toEqual(kept(sums));
+        expect(state.buckets['max:order.amount']).toEqual(kept(maxes));
+      }),
+    );
+  });
+
+  it('firstBucketFrom finds the first bucket on or after a day', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { maxLength: 50 }), fc.integer({ min: -5, max: 1005 }), (days, day) => {
+        const b = [...days].sort((x, y) => x - y).flatMap((d) => [d, 1]);
+        const i = firstBucketFrom(b, day);
+        expect(i % 2).toBe(0);
+        expect(b.filter((_, j) => j % 2 === 0 && j < i).every((d) => d < day)).toBe(true);
+        expect(i === b.length || (b[i] as number) >= day).toBe(true);
       }),
     );
   });

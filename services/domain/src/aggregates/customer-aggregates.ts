@@ -15,8 +15,8 @@ export const NEVER_DAYS = 99_999;
 export interface AggregateState {
   /** The latest event time seen for this customer (ms); windows end on its day. */
   now: number;
-  /** series → day → value (sum, count, or the day's max). */
-  buckets: Record<string, Record<string, number>>;
+  /** series → its day buckets (sum, count, or the day's max), see DayBuckets. */
+  buckets: Record<string, DayBuckets>;
   /** `series@days` → running total over days [from, today]. */
   running: Record<string, { sum: number; from: number }>;
   /** series → total (or max) over the customer's lifetime. */
@@ -27,6 +27,26 @@ export interface AggregateState {
   last: Record<string, { value: number; at: number }>;
   /** count source → latest event time of that kind. */
   lastSeen: Record<string, number>;
+}
+
+/**
+ * One series' day buckets as a flat array `[day, value, day, value, …]`, days ascending and
+ * distinct. An array rather than an object keyed by day: day numbers are sparse array
+ * indices, which V8 keeps in a slow dictionary, and every window slide, evaluation and
+ * record write walks these.
+ */
+export type DayBuckets = number[];
+
+/** The index (even) of the first bucket on or after `day`, or `b.length`. */
+export function firstBucketFrom(b: DayBuckets, day: number): number {
+  let lo = 0;
+  let hi = b.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((b[mid * 2] as number) < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo * 2;
 }
 
 export const emptyAggregates = (): AggregateState => ({ now: 0, buckets: {}, running: {}, lifetime: {}, distinct: {}, last: {}, lastSeen: {} });
@@ -76,11 +96,6 @@ function sumSourceValue(e: CustomerEvent, source: SumSource, policy: Policy): nu
 const seriesOf = (m: MetricDef): string | undefined =>
   m.kind === 'sum' || m.kind === 'count' || m.kind === 'max' ? `${m.kind}:${m.source}` : m.kind === 'distinct' ? `distinct:${m.source}` : undefined;
 
-// Day buckets are objects keyed by day numbers, which are array indices (days since 1970 are
-// far below 2^32 - 1), so `for…in` visits them in ascending numeric order (ECMA-262
-// OrdinaryOwnPropertyKeys): loops over them stop at the first day past what they need.
-// customer-aggregates.test.ts checks the order.
-
 /**
  * Slides every running window to end on `nowDay` (a window new to the policy starts from
  * the buckets already kept), and on a new day drops buckets no window needs any more.
@@ -120,38 +135,43 @@ function advance(state: AggregateState, policy: Policy, nowDay: number, newDay: 
   for (const { series, key, days } of plan.windows) {
     const from = nowDay - days + 1;
     const r = state.running[key];
-    const buckets = state.buckets[series] ?? {};
+    const b = state.buckets[series];
     if (!r) {
       let sum = 0;
-      for (const d in buckets) if (Number(d) >= from) sum += buckets[d] ?? 0;
+      if (b) for (let i = firstBucketFrom(b, from); i < b.length; i += 2) sum += b[i + 1] as number;
       state.running[key] = { sum, from };
       continue;
     }
     if (from <= r.from) continue;
-    // Subtract the buckets that slid out: by bucket when the window jumps further than there are buckets.
-    if (from - r.from > 32) {
-      for (const d in buckets) {
-        const day = Number(d);
-        if (day >= from) break; // days ascend
-        if (day >= r.from) r.sum -= buckets[d] ?? 0;
-      }
-    } else for (let d = r.from; d < from; d++) r.sum -= buckets[d] ?? 0;
+    // Subtract the buckets that slid out.
+    if (b) for (let i = firstBucketFrom(b, r.from); i < b.length && (b[i] as number) < from; i += 2) r.sum -= b[i + 1] as number;
     r.from = from;
   }
   if (!newDay) return;
   const oldest = nowDay - policy.maxWindowDays + 1;
   for (const series in state.buckets) {
-    const buckets = state.buckets[series] ?? {};
-    for (const d in buckets) {
-      if (Number(d) >= oldest) break; // ascending: the rest are newer
-      delete buckets[d];
-    }
+    const b = state.buckets[series] as DayBuckets;
+    if (b.length > 0 && (b[0] as number) < oldest) b.splice(0, firstBucketFrom(b, oldest));
   }
   for (const series in state.distinct) {
     if (plan.lifetimeDistinct.has(series)) continue;
     const values = state.distinct[series] ?? {};
     for (const v in values) if ((values[v] ?? 0) < oldest) delete values[v];
   }
+}
+
+/** Adds `value` to the bucket of `day` (or keeps the larger, for a max series), making the bucket if there is none. */
+function addToBucket(b: DayBuckets, day: number, value: number, isMax: boolean): void {
+  const n = b.length;
+  // Events mostly come in time order: the bucket is the last one, or a new last one.
+  const i = n > 0 && (b[n - 2] as number) < day ? n : n > 0 && b[n - 2] === day ? n - 2 : firstBucketFrom(b, day);
+  if (i < n && b[i] === day) {
+    b[i + 1] = isMax ? Math.max(b[i + 1] as number, value) : (b[i + 1] as number) + value;
+    return;
+  }
+  const v = isMax ? Math.max(0, value) : value;
+  if (i === n) b.push(day, v);
+  else b.splice(i, 0, day, v);
 }
 
 /**
@@ -188,8 +208,7 @@ export function addEvent(state: AggregateState, e: CustomerEvent, policy: Policy
     const isMax = m.kind === 'max';
     state.lifetime[series] = isMax ? Math.max(state.lifetime[series] ?? 0, value) : (state.lifetime[series] ?? 0) + value;
     if (day < oldest) continue;
-    const buckets = (state.buckets[series] ??= {});
-    buckets[day] = isMax ? Math.max(buckets[day] ?? 0, value) : (buckets[day] ?? 0) + value;
+    addToBucket((state.buckets[series] ??= []), day, value, isMax);
     if (isMax) continue;
     for (const w of policy.metrics) {
       if ((w.kind !== 'sum' && w.kind !== 'count') || w.kind !== m.kind || w.source !== m.source || w.window === null) continue;
@@ -240,14 +259,15 @@ export function nextChangeDay(state: AggregateState, m: MetricDef): number | und
     for (const d of Object.values(state.distinct[`distinct:${m.source}`] ?? {})) if (d >= from && (first === undefined || d < first)) first = d;
     return first === undefined ? undefined : first + m.window;
   }
-  const buckets = state.buckets[`${m.kind}:${m.source}`] ?? {};
+  const b = state.buckets[`${m.kind}:${m.source}`] ?? [];
   if (m.kind === 'max') {
     // The maximum changes once the last bucket holding it has left the window.
     let max = 0;
     let lastOfMax: number | undefined;
-    for (const [key, v] of Object.entries(buckets)) {
-      const d = Number(key);
-      if (d < from || v <= 0) continue;
+    for (let i = firstBucketFrom(b, from); i < b.length; i += 2) {
+      const d = b[i] as number;
+      const v = b[i + 1] as number;
+      if (v <= 0) continue;
       if (v > max) {
         max = v;
         lastOfMax = d;
@@ -255,11 +275,8 @@ export function nextChangeDay(state: AggregateState, m: MetricDef): number | und
     }
     return lastOfMax === undefined ? undefined : lastOfMax + m.window;
   }
-  for (const key in buckets) {
-    const d = Number(key);
-    // Ascending: the first nonzero bucket inside the window is the earliest.
-    if (d >= from && buckets[key] !== 0) return d + m.window;
-  }
+  // Ascending: the first nonzero bucket inside the window is the earliest.
+  for (let i = firstBucketFrom(b, from); i < b.length; i += 2) if (b[i + 1] !== 0) return (b[i] as number) + m.window;
   return undefined;
 }
 
@@ -277,9 +294,10 @@ export function windowExitDays(state: AggregateState, m: MetricDef): number[] {
     for (const d of Object.values(state.distinct[`distinct:${m.source}`] ?? {})) if (d >= from) out.push(d + m.window);
     return out;
   }
-  for (const [key, v] of Object.entries(state.buckets[`${m.kind}:${m.source}`] ?? {})) {
-    const d = Number(key);
-    if (d >= from && (m.kind === 'max' ? v > 0 : v !== 0)) out.push(d + m.window);
+  const b = state.buckets[`${m.kind}:${m.source}`] ?? [];
+  for (let i = firstBucketFrom(b, from); i < b.length; i += 2) {
+    const v = b[i + 1] as number;
+    if (m.kind === 'max' ? v > 0 : v !== 0) out.push((b[i] as number) + m.window);
   }
   return out;
 }
@@ -339,13 +357,9 @@ export function metricValues(state: AggregateState, policy: Policy): Record<stri
         out[r.name] = state.lifetime[r.key] ?? 0;
         break;
       case 'max': {
-        const from = nowDay - r.window + 1;
-        const buckets = state.buckets[r.key] ?? {};
+        const b = state.buckets[r.key] ?? [];
         let max = 0;
-        for (const d in buckets) {
-          const v = buckets[d] ?? 0;
-          if (v > max && Number(d) >= from) max = v;
-        }
+        for (let i = firstBucketFrom(b, nowDay - r.window + 1); i < b.length; i += 2) if ((b[i + 1] as number) > max) max = b[i + 1] as number;
         out[r.name] = max;
         break;
       }

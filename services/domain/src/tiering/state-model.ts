@@ -105,7 +105,7 @@ const shallow = <V extends object>(v: V): V => Object.assign({}, v);
 export function cloneAggregates(a: AggregateState): AggregateState {
   return {
     now: a.now,
-    buckets: copyRecord(a.buckets, (b) => copyRecord(b, same)),
+    buckets: copyRecord(a.buckets, (b) => b.slice()),
     running: copyRecord(a.running, shallow),
     // Object.assign: a spread copy is exact-fit, and a key added to it later is slow in V8.
     lifetime: Object.assign({}, a.lifetime),

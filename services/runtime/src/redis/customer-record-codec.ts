@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { ActiveOverride, AggregateState, CustomerState, TierHolding, TransitionSummary } from '@tierstream/domain';
+import type { ActiveOverride, AggregateState, CustomerState, DayBuckets, TierHolding, TransitionSummary } from '@tierstream/domain';
 import { TierstreamError } from '../errors';
 import type { CustomerRecord, PendingRejection, PendingTransition } from './customer-store';
 import { RecordReader, RecordWriter } from './record-bytes';
@@ -62,14 +62,21 @@ function holdingOf([tier, rank, version, since, direction, earned]: HoldingTuple
   return h;
 }
 
-function bucketsOf(run: BucketRun): Record<string, number> {
-  const buckets: Record<string, number> = {};
+function bucketsOf(run: BucketRun): DayBuckets {
+  const b: DayBuckets = [];
   let day = 0;
   for (let i = 0; i + 1 < run.length; i += 2) {
     day += run[i] as number;
-    buckets[day] = run[i + 1] as number;
+    b.push(day, run[i + 1] as number);
   }
-  return buckets;
+  return b;
+}
+
+/** Day buckets as releases before v4 kept them in memory and in v1/v2 records: an object keyed by day. */
+function bucketsOfObject(days: Readonly<Record<string, number>>): DayBuckets {
+  const b: DayBuckets = [];
+  for (const d of Object.keys(days).map(Number).sort((x, y) => x - y)) b.push(d, days[d] as number);
+  return b;
 }
 
 function summaryOf(customerId: string, [dimension, id, from, to, rule, at, inputs]: SummaryTuple): TransitionSummary {
@@ -108,16 +115,14 @@ function encodeV4(state: CustomerState): Buffer {
   const series = Object.keys(a.buckets);
   w.uint(series.length);
   for (const name of series) {
-    const buckets = a.buckets[name] as Record<string, number>;
-    const days = Object.keys(buckets);
+    const b = a.buckets[name] as DayBuckets;
     w.ref(name);
-    w.uint(days.length);
+    w.uint(b.length >> 1);
     let previous = nowDay;
-    for (let i = 0; i < days.length; i++) {
-      const d = days[i] as string;
-      const day = +d;
+    for (let i = 0; i < b.length; i += 2) {
+      const day = b[i] as number;
       w.num(i === 0 ? nowDay - day : day - previous);
-      w.num(buckets[d] as number);
+      w.num(b[i + 1] as number);
       previous = day;
     }
   }
@@ -246,16 +251,18 @@ function decodeV4(customerId: string, stored: Buffer): CustomerState {
   const r = new RecordReader(stored, 2, RECORD_DICTIONARY_V4);
   const now = r.num();
   const nowDay = dayOf(now);
-  const buckets: Record<string, Record<string, number>> = {};
+  const buckets: Record<string, DayBuckets> = {};
   for (let n = r.uint(); n > 0; n--) {
     const series = r.ref();
-    const days: Record<string, number> = {};
+    const count = r.uint();
+    const b: DayBuckets = new Array<number>(count * 2);
     let day = nowDay;
-    for (let count = r.uint(), i = 0; i < count; i++) {
+    for (let i = 0; i < count; i++) {
       day = i === 0 ? nowDay - r.num() : day + r.num();
-      days[day] = r.num();
+      b[i * 2] = day;
+      b[i * 2 + 1] = r.num();
     }
-    buckets[series] = days;
+    buckets[series] = b;
   }
   const running: Record<string, { sum: number; from: number }> = {};
   for (let n = r.uint(); n > 0; n--) {
@@ -368,7 +375,7 @@ function decodeV3(customerId: string, stored: Buffer): CustomerState {
   const s = packr.unpack(stored.subarray(2)) as StateV3;
   const tiers: Record<string, TierHolding> = {};
   for (const d in s.tiers) tiers[d] = holdingOf(s.tiers[d] as HoldingTuple);
-  const buckets: Record<string, Record<string, number>> = {};
+  const buckets: Record<string, DayBuckets> = {};
   for (const series in s.aggregates.buckets) buckets[series] = bucketsOf(s.aggregates.buckets[series] as BucketRun);
   const running: Record<string, { sum: number; from: number }> = {};
   for (const key in s.aggregates.running) {
@@ -389,7 +396,12 @@ export function decodeCustomerRecord(customerId: string, stored: Buffer, pending
     let old: CustomerRecord | undefined;
     if (stored[0] === JSON_OPEN) old = JSON.parse(stored.toString('utf8')) as CustomerRecord;
     else if (stored[0] === MAGIC && stored[1] === 2) old = packr.unpack(stored.subarray(2)) as CustomerRecord;
-    if (old) return { ...old, state: { ...old.state, history: upgradeHistory(old.state.history) } };
+    if (old) {
+      const objects = old.state.aggregates.buckets as unknown as Record<string, Record<string, number>>;
+      const buckets: Record<string, DayBuckets> = {};
+      for (const series in objects) buckets[series] = bucketsOfObject(objects[series] as Record<string, number>);
+      return { ...old, state: { ...old.state, aggregates: { ...old.state.aggregates, buckets }, history: upgradeHistory(old.state.history) } };
+    }
   } catch (err) {
     throw new TierstreamError('TS_ERR_STATE_FORMAT', `the stored record of ${customerId} cannot be decoded: ${(err as Error).message}`, { cause: err, context: { customerId } });
   }

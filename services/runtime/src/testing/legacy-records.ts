@@ -7,11 +7,22 @@ import type { CustomerState, TierHolding, TransitionSummary } from '@tierstream/
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
-/** History as releases before v3 kept it: a prose reason, no inputs. */
+/** The state as releases before v3 kept it: day buckets as objects keyed by day, history with a prose reason and no inputs. */
 export const withProseHistory = (state: CustomerState): object => ({
   ...state,
+  aggregates: { ...state.aggregates, buckets: objectBuckets(state.aggregates.buckets) },
   history: state.history.map(({ inputs: _inputs, ...h }) => ({ ...h, reason: `${h.rule}: as an old release explained it` })),
 });
+
+function objectBuckets(buckets: CustomerState['aggregates']['buckets']): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [series, b] of Object.entries(buckets)) {
+    const days: Record<string, number> = {};
+    for (let i = 0; i < b.length; i += 2) days[b[i] as number] = b[i + 1] as number;
+    out[series] = days;
+  }
+  return out;
+}
 
 /** v1: JSON text of the record, pending transitions inside. */
 export const encodeV1Record = (record: { state: CustomerState; pending: readonly object[] }): Buffer =>
@@ -30,12 +41,12 @@ export function encodeV3Record(state: CustomerState): Buffer {
     compactTiers[d] = [h.tier, h.rank, h.version, h.since, h.direction ?? null, h.earned ?? null];
   }
   const runs: Record<string, number[]> = {};
-  for (const [series, days] of Object.entries(bucketEntries(aggregates.buckets))) {
+  for (const [series, b] of Object.entries(aggregates.buckets)) {
     const run: number[] = [];
     let previous = 0;
-    for (const [day, value] of days) {
-      run.push(day - previous, value);
-      previous = day;
+    for (let i = 0; i < b.length; i += 2) {
+      run.push((b[i] as number) - previous, b[i + 1] as number);
+      previous = b[i] as number;
     }
     runs[series] = run;
   }
@@ -48,11 +59,4 @@ export function encodeV3Record(state: CustomerState): Buffer {
   };
   const body = packr.pack({ ...rest, aggregates: { ...aggregates, buckets: runs, running }, tiers: compactTiers, history: history.map(summary) });
   return Buffer.concat([Buffer.from([0x54, 3]), body]);
-}
-
-/** Each series' buckets as [day, value] pairs, days ascending. */
-function bucketEntries(buckets: CustomerState['aggregates']['buckets']): Record<string, [number, number][]> {
-  const out: Record<string, [number, number][]> = {};
-  for (const [series, days] of Object.entries(buckets)) out[series] = Object.entries(days).map(([d, v]) => [Number(d), v] as [number, number]).sort((a, b) => a[0] - b[0]);
-  return out;
 }
