@@ -19,6 +19,7 @@ import { LatencyProbe, type LatencyRun } from './lib/latency';
 import { optionsOrExitCode, runMain } from './lib/cli';
 import { busyShare, machineCpu, machineInfo, redisInfo, stealShare, type CpuTimes } from './lib/machine';
 import { provisionNamespace, removeNamespace, type Removal } from './lib/namespace';
+import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
 import { fixed, int, mib, pct, writeResultFiles } from './lib/results';
 import { seedCustomers } from './lib/seed';
 import { drainRate, type DrainRate } from './lib/stats';
@@ -59,6 +60,8 @@ interface Ctx {
   readonly dir: string;
   readonly policyFile: string;
   readonly workers: ScoringProcess[];
+  /** Workers started with --cpu-prof: their profiles are summarised once they have exited. */
+  readonly profiled: ScoringProcess[];
   readonly namespaces: string[];
 }
 
@@ -79,10 +82,28 @@ async function startWorker(ctx: Ctx, worker: WorkerName, ns: string, extra: Reco
   const main = path.join(ctx.o.workerRoot, 'services', worker, 'dist', 'main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist: build that checkout first (bash infra/local/bootstrap.sh)`);
   const name = `${ns.replace(/\.$/, '').split('-').pop() ?? 'x'}-${worker}`;
-  const w = new ScoringProcess(main, env, httpPort, ctx.dir, false, name);
+  const w = new ScoringProcess(main, env, httpPort, ctx.dir, ctx.o.cpuProfile, name);
+  if (w.profileDir) ctx.profiled.push(w);
   ctx.workers.push(w);
   w.start();
   return w;
+}
+
+/** Each profiled worker's profile (written when it exited), printed and kept in the result. */
+function summariseProfiles(workers: readonly ScoringProcess[]): Record<string, ProfileSummary> {
+  const out: Record<string, ProfileSummary> = {};
+  for (const w of workers) {
+    if (!w.profileDir) continue;
+    const summary = summariseProfile(w.profileDir);
+    if (!summary) continue;
+    out[w.name] = summary;
+    log(`\n${w.name}: cpu profile, ${fixed(summary.busySeconds)} s busy, ${fixed(summary.idleSeconds)} s idle (${summary.file})`);
+    for (const [title, entries] of [['by area', summary.byArea], ['self', summary.topSelf], ['inclusive', summary.topInclusive]] as const) {
+      log(`  ${title}:`);
+      for (const e of entries.slice(0, 12)) log(`    ${pct(e.share).padStart(4)}  ${e.name}`);
+    }
+  }
+  return out;
 }
 
 async function stopWorker(ctx: Ctx, w: ScoringProcess): Promise<void> {
@@ -411,7 +432,7 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const redis = createRedis(endpoints.redisUrl, logger);
   const admin = createKafka({ clientId: 'bench-admin', brokers: endpoints.kafkaBrokers, logger }).admin();
-  const ctx: Ctx = { o, endpoints, logger, redis, admin, raw: rawKafka(endpoints.kafkaBrokers, 'bench-raw'), dir, policyFile: policyWithoutWallClockTick(o.policyFile, dir), workers: [], namespaces: [] };
+  const ctx: Ctx = { o, endpoints, logger, redis, admin, raw: rawKafka(endpoints.kafkaBrokers, 'bench-raw'), dir, policyFile: policyWithoutWallClockTick(o.policyFile, dir), workers: [], profiled: [], namespaces: [] };
   process.on('exit', () => ctx.workers.forEach((w) => w.killNow()));
   let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -464,6 +485,7 @@ async function main(): Promise<number> {
     await admin.disconnect().catch(() => undefined);
     redis.disconnect();
   }
+  const cpuProfiles = summariseProfiles(ctx.profiled);
 
   const latencyAt = (rate: number): LatencyRun | undefined => isolated?.latency?.find((l) => l.offeredPerSecond === rate);
   const scoringEps = isolated?.scoring?.rate.perSecond ?? null;
@@ -537,6 +559,7 @@ async function main(): Promise<number> {
     pipeline: pipeline ?? null,
     sweep: sweep ? { ...sweep, measurement: { ...sweep.measurement, samples: undefined } } : null,
     workerLogs,
+    cpuProfiles,
     cleanup: removals,
   };
   const names = resultFileNames(o.name, startedAt, o.quick);

@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly name: string;
   readonly resultsDir: string;
   readonly keepLogs: boolean;
+  /** Profile every worker (node --cpu-prof) and print where each one's CPU went. */
+  readonly cpuProfile: boolean;
 }
 
 export const BENCH_USAGE = `npm run bench -- [options]
@@ -56,6 +58,7 @@ scoring alone, latency at fixed offered loads, the whole pipeline, and the sweep
   --name <name>              result file name prefix (default bench)
   --results-dir <dir>        where the JSON goes (default bench/results)
   --keep-logs                keep the workers' logs
+  --cpu-profile              profile each worker (node --cpu-prof): print where its CPU went, keep the .cpuprofile files
   --help`;
 
 /** Parses the command line (paths resolved against `repoRoot`); undefined when --help was asked for. */
@@ -81,6 +84,7 @@ export function parseBenchOptions(argv: readonly string[], repoRoot: string): Be
       name: { type: 'string' },
       'results-dir': { type: 'string' },
       'keep-logs': { type: 'boolean' },
+      'cpu-profile': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -115,7 +119,8 @@ export function parseBenchOptions(argv: readonly string[], repoRoot: string): Be
     policyFile: path.resolve(repoRoot, values.policy ?? path.join('policies', 'default.yaml')),
     name,
     resultsDir: path.resolve(repoRoot, values['results-dir'] ?? path.join('bench', 'results')),
-    keepLogs: values['keep-logs'] ?? false,
+    keepLogs: (values['keep-logs'] ?? false) || (values['cpu-profile'] ?? false),
+    cpuProfile: values['cpu-profile'] ?? false,
   };
 }
 
