@@ -35,7 +35,7 @@ export function partitionerFor(topic: string, partitions: number): (key: string)
 
 /**
  * Writes the customers as the scoring worker would have left them: each record through the
- * worker's own CustomerStore (its commit script, the current record format; hash `ts:{c:<id>}:state`),
+ * worker's own CustomerStore (its commit script, the current record format and key layout, `ts:{c:<id>}:record`),
  * fence `<partition>:0`, and an entry in its partition's due-time index at `dueTime`.
  * `chunk` customers per call, the next chunk built while Redis runs the last one.
  */

@@ -46,7 +46,7 @@ describe('scoring upgrades v1 (JSON), v2 and v3 customer records in place (real 
       state = applied.state;
       pending = applied.transitions.map((event) => ({ partition: 0, offset: fenceOffset, event }));
     }
-    const key = new RedisKeys(ns).customerState(customer);
+    const key = new RedisKeys(ns).customerStateHash(customer);
     await redis.hset(key, 'fence', `0:${fenceOffset}`, 'record', encode({ state, pending }));
     // v3 kept pending transitions in a field of their own, as v4 does.
     const apart = pendingApart ? encodeCustomerRecord({ state, pending }).pending : null;
@@ -80,8 +80,11 @@ describe('scoring upgrades v1 (JSON), v2 and v3 customer records in place (real 
         const c = await store.get(customer);
         return c.fence === fence ? c : undefined;
       }, 30_000, `the third order of ${customer} applied`);
-      const stored = await redis.hgetBuffer(key, 'record');
-      expect([customer, ...(stored ?? Buffer.alloc(0)).subarray(0, 2)]).toEqual([customer, 0x54, RECORD_FORMAT_VERSION]);
+      // Moved to the record key, `<fence>|` then the record, and the hash of the layout before is gone.
+      const stored = await redis.getBuffer(new RedisKeys(ns).customerRecord(customer));
+      const record = (stored ?? Buffer.alloc(0)).subarray(fence.length + 1);
+      expect([customer, (stored ?? Buffer.alloc(0)).subarray(0, fence.length + 1).toString(), ...record.subarray(0, 2)]).toEqual([customer, `${fence}|`, 0x54, RECORD_FORMAT_VERSION]);
+      expect(await redis.exists(key)).toBe(0);
       // Counted once each: the old record's two orders and the new one.
       expect(loaded.record?.state.aggregates.lifetime['count:ORDER']).toBe(3);
       expect(loaded.record?.state.forward).toBeUndefined();
@@ -91,8 +94,7 @@ describe('scoring upgrades v1 (JSON), v2 and v3 customer records in place (real 
       expect(history.every((h) => !('reason' in h))).toBe(true);
       expect(history.map((h) => h.transition_id)).toContain(`${customer}/value/1`);
       // The batch's transaction committed: its pending transitions are gone from Redis.
-      await waitFor(async () => ((await redis.hexists(key, 'pending')) === 0 ? true : undefined), 10_000, `${customer}'s pending transitions removed`);
-      expect(await redis.hexists(key, 'pbatch')).toBe(0);
+      await waitFor(async () => ((await redis.exists(new RedisKeys(ns).customerPending(customer))) === 0 ? true : undefined), 10_000, `${customer}'s pending transitions removed`);
     }
     expect((await store.get('piet')).record?.state.metrics['spend_lifetime']).toBe(1_250_000);
     expect((await store.get('vera')).record?.state.metrics['spend_lifetime']).toBe(650_000);

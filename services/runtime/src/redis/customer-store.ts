@@ -59,6 +59,17 @@ type Replies = { results: [Error | null, unknown][] } | { err: Error };
 
 type Pipeline = ReturnType<Redis['pipeline']>;
 
+/** Separates a stored value's head (fence, batch token) from its bytes. */
+const BAR = 0x7c;
+
+/** The reply to command `i` of a pipeline, or TS_ERR_REDIS (retriable) naming what it was for. */
+function replyOf(replies: Replies | undefined, i: number, what: string): unknown {
+  const reply = replies ?? { err: new Error('no reply') };
+  const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
+  if (err) throw new TierstreamError('TS_ERR_REDIS', `${what}: ${err.message}`, { cause: err, retriable: true });
+  return value;
+}
+
 const chunksOf = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 
 /**
@@ -92,19 +103,40 @@ export class CustomerStore {
   async load(customerIds: readonly string[], pace?: Pace): Promise<LoadedCustomer[]> {
     if (customerIds.length === 0) return [];
     const chunks = chunksOf(customerIds);
-    const replies = await this.send(chunks, (pipeline, id) => pipeline.hmgetBuffer(this.keys.customerState(id), 'fence', 'record', 'pending'), pace);
+    // Record and pending of one customer in one MGET (one hash tag: one slot).
+    const replies = await this.send(chunks, (pipeline, id) => pipeline.mgetBuffer(this.keys.customerRecord(id), this.keys.customerPending(id)), pace);
     const loaded: LoadedCustomer[] = [];
+    const withoutRecord: number[] = [];
     for (const [c, chunk] of chunks.entries()) {
-      const reply = replies[c] ?? { err: new Error('no reply') };
       for (const [i, customerId] of chunk.entries()) {
-        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
-        if (err) throw new TierstreamError('TS_ERR_REDIS', `loading ${customerId}: ${err.message}`, { cause: err, retriable: true });
-        const [fence, record, pending] = value as [Buffer | null, Buffer | null, Buffer | null];
-        loaded.push({ customerId, fence: fence?.toString('utf8') ?? '', record: record ? decodeCustomerRecord(customerId, record, pending) : undefined });
+        const [record, pending] = replyOf(replies[c], i, `loading ${customerId}`) as [Buffer | null, Buffer | null];
+        if (!record) {
+          withoutRecord.push(loaded.length);
+          loaded.push({ customerId, fence: '', record: undefined });
+          continue;
+        }
+        const bar = record.indexOf(BAR);
+        if (bar < 0) throw new TierstreamError('TS_ERR_STATE_FORMAT', `the stored record of ${customerId} has no fence`, { context: { customerId } });
+        const stored = record.subarray(bar + 1);
+        loaded.push({ customerId, fence: record.toString('latin1', 0, bar), record: decodeCustomerRecord(customerId, stored, pending && pending.subarray(pending.indexOf(BAR) + 1)) });
       }
       if (pace) await pace();
     }
+    if (withoutRecord.length > 0) await this.loadStateHashes(loaded, withoutRecord, pace);
     return loaded;
+  }
+
+  /** Customers without a record key: new, or kept in the hash of the layout before (read as it is; the commit moves it). */
+  private async loadStateHashes(loaded: LoadedCustomer[], at: readonly number[], pace?: Pace): Promise<void> {
+    const chunks = chunksOf(at);
+    const replies = await this.send(chunks, (pipeline, i) => pipeline.hmgetBuffer(this.keys.customerStateHash((loaded[i] as LoadedCustomer).customerId), 'fence', 'record', 'pending'), pace);
+    for (const [c, chunk] of chunks.entries()) {
+      for (const [j, i] of chunk.entries()) {
+        const { customerId } = loaded[i] as LoadedCustomer;
+        const [fence, record, pending] = replyOf(replies[c], j, `loading ${customerId}`) as [Buffer | null, Buffer | null, Buffer | null];
+        if (record) loaded[i] = { customerId, fence: fence?.toString('utf8') ?? '', record: decodeCustomerRecord(customerId, record, pending) };
+      }
+    }
   }
 
   /**
@@ -119,18 +151,14 @@ export class CustomerStore {
       chunks,
       (pipeline, w) => {
         const stored = encodeCustomerRecord(w.record);
-        this.scripts.commitCustomer(pipeline, this.keys.customerState(w.customerId), w.expectedFence, w.newFence, stored.record, stored.pending, batch);
+        const keys = { record: this.keys.customerRecord(w.customerId), pending: this.keys.customerPending(w.customerId), stateHash: this.keys.customerStateHash(w.customerId) };
+        this.scripts.commitCustomer(pipeline, keys, w.expectedFence, w.newFence, stored.record, stored.pending, batch);
       },
       pace,
     );
     const conflicts: string[] = [];
     for (const [c, chunk] of chunks.entries()) {
-      const reply = replies[c] ?? { err: new Error('no reply') };
-      for (const [i, w] of chunk.entries()) {
-        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
-        if (err) throw new TierstreamError('TS_ERR_REDIS', `committing ${w.customerId}: ${err.message}`, { cause: err, retriable: true });
-        if (RedisScripts.commitReply(value) === 'fence-moved') conflicts.push(w.customerId);
-      }
+      for (const [i, w] of chunk.entries()) if (RedisScripts.commitReply(replyOf(replies[c], i, `committing ${w.customerId}`)) === 'fence-moved') conflicts.push(w.customerId);
     }
     if (conflicts.length > 0) {
       throw new TierstreamError('TS_ERR_FENCE_CONFLICT', `customer state changed under us (another worker wrote it): ${conflicts.slice(0, 5).join(', ')}`, {
@@ -149,15 +177,10 @@ export class CustomerStore {
   async settle(customerIds: readonly string[], batch: string, pace?: Pace): Promise<number> {
     if (customerIds.length === 0) return 0;
     const chunks = chunksOf(customerIds);
-    const replies = await this.send(chunks, (pipeline, id) => this.scripts.settlePending(pipeline, this.keys.customerState(id), batch), pace);
+    const replies = await this.send(chunks, (pipeline, id) => this.scripts.settlePending(pipeline, this.keys.customerPending(id), batch), pace);
     let removed = 0;
     for (const [c, chunk] of chunks.entries()) {
-      const reply = replies[c] ?? { err: new Error('no reply') };
-      for (const [i, customerId] of chunk.entries()) {
-        const [err, value] = 'err' in reply ? [reply.err, null] : (reply.results[i] ?? [new Error('no reply'), null]);
-        if (err) throw new TierstreamError('TS_ERR_REDIS', `settling ${customerId}: ${err.message}`, { cause: err, retriable: true });
-        if (RedisScripts.settleReply(value)) removed++;
-      }
+      for (const [i, customerId] of chunk.entries()) if (RedisScripts.settleReply(replyOf(replies[c], i, `settling ${customerId}`))) removed++;
     }
     return removed;
   }

@@ -5,8 +5,21 @@
 export class RedisKeys {
   constructor(private readonly namespace = '') {}
 
-  /** The customer's whole state (aggregates, tiers, fence, pending transitions). */
-  customerState(customerId: string): string {
+  /** The customer's applied-offset fence and state: a string, `<fence>|<record bytes>` (customer-store.ts). */
+  customerRecord(customerId: string): string {
+    return `${this.namespace}ts:{c:${customerId}}:record`;
+  }
+
+  /** The transitions and rejections of the customer's last batch while it may be replayed: `<batch token>|<bytes>`. */
+  customerPending(customerId: string): string {
+    return `${this.namespace}ts:{c:${customerId}}:pending`;
+  }
+
+  /**
+   * The customer as releases before the string layout kept it: a hash (`fence`, `record`,
+   * `pending`, `pbatch`). Read while the customer has no record key, deleted by its first write.
+   */
+  customerStateHash(customerId: string): string {
     return `${this.namespace}ts:{c:${customerId}}:state`;
   }
 

@@ -30,8 +30,8 @@ export function readLuaScripts(dir = LUA_DIR): LuaScript[] {
  * (ioredis sends EVALSHA of the source, and EVAL once when Redis lost its script cache).
  */
 export const SCRIPT_VERSIONS = {
-  commitCustomer: '2',
-  settlePending: '1',
+  commitCustomer: '3',
+  settlePending: '2',
   dedupe: 'd2',
 } as const;
 
@@ -39,6 +39,13 @@ export type ScriptName = keyof typeof SCRIPT_VERSIONS;
 
 type Pipeline = ReturnType<Redis['pipeline']>;
 type ScriptCall = (...args: (string | Buffer)[]) => unknown;
+
+/** One customer's keys that commitCustomer touches (RedisKeys builds them with the customer's hash tag). */
+export interface CustomerKeys {
+  readonly record: string;
+  readonly pending: string;
+  readonly stateHash: string;
+}
 
 /** What `commitCustomer` answered for one customer. */
 export type CommitReply = 'written' | 'fence-moved';
@@ -71,11 +78,12 @@ export class RedisScripts {
   }
 
   /**
-   * commitCustomer-1.lua: writes a customer's fence, state and pending transitions if the
-   * stored fence is `expectedFence` (compare and set). `pending` empty: none.
+   * commitCustomer-3.lua: writes a customer's fence, state and pending transitions if the
+   * stored fence is `expectedFence` (compare and set), and removes the customer's hash of the
+   * layout before. `pending` null: none. The keys are one customer's (one hash tag).
    */
-  commitCustomer(pipeline: Pipeline, stateKey: string, expectedFence: string, newFence: string, record: Buffer, pending: Buffer | null, batch: string): void {
-    this.call(pipeline, 'commitCustomer')(stateKey, expectedFence, newFence, record, pending ?? '', batch);
+  commitCustomer(pipeline: Pipeline, keys: CustomerKeys, expectedFence: string, newFence: string, record: Buffer, pending: Buffer | null, batch: string): void {
+    this.call(pipeline, 'commitCustomer')(keys.record, keys.pending, keys.stateHash, expectedFence, newFence, record, pending ?? '', batch);
   }
 
   static commitReply(reply: unknown): CommitReply {
@@ -85,8 +93,8 @@ export class RedisScripts {
   }
 
   /** settlePending-1.lua: removes the pending transitions batch `batch` wrote, if they are still there. */
-  settlePending(pipeline: Pipeline, stateKey: string, batch: string): void {
-    this.call(pipeline, 'settlePending')(stateKey, batch);
+  settlePending(pipeline: Pipeline, pendingKey: string, batch: string): void {
+    this.call(pipeline, 'settlePending')(pendingKey, batch);
   }
 
   /** Whether settlePending removed anything. */
