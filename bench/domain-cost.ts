@@ -86,8 +86,9 @@ function round(hashed: boolean): Round {
   for (const [customer, list] of byCustomer) {
     const state = newCustomerState(customer);
     for (const e of list) {
-      note(applyEventInPlace(state, e, policy, e.event_time).transitions);
-      const due = nextDueTime(state, policy, { scope: 'decisions' });
+      const applied = applyEventInPlace(state, e, policy, e.event_time);
+      note(applied.transitions);
+      const due = nextDueTime(state, policy, applied.assessment ? { scope: 'decisions', assessment: applied.assessment } : { scope: 'decisions' });
       if (hashed) hash.update(String(due));
     }
     states.push(state);
@@ -95,8 +96,9 @@ function round(hashed: boolean): Round {
   const t1 = process.cpuUsage(t0);
   const t2 = process.cpuUsage();
   for (const state of states) {
-    note(reevaluateInPlace(state, policy, end, end).transitions);
-    const due = nextDueTime(state, policy, { scope: 'decisions' });
+    const swept = reevaluateInPlace(state, policy, end, end);
+    note(swept.transitions);
+    const due = nextDueTime(state, policy, swept.assessment ? { scope: 'decisions', assessment: swept.assessment } : { scope: 'decisions' });
     if (!hashed) continue;
     const { forward: _forward, ...rest } = state;
     hash.update(String(due));

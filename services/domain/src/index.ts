@@ -11,6 +11,7 @@ export {
   type ActiveOverride, type OverrideCommand, type CustomerState, type ForwardSignal, type TierHolding, type TransitionSummary, type ApplyResult,
 } from './tiering/customer-state';
 export { nextDueTime, type DueScope } from './tiering/due-time';
+export type { Assessment } from './tiering/evaluate-customer';
 export { forwardSignals, nextTierGaps } from './tiering/forward';
 export { lifecycleStage, STAGE_RANK, type OrderTimes, type StageDecision } from './tiering/lifecycle';
 export type { HeldBy } from './tiering/hysteresis';

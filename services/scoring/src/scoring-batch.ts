@@ -8,6 +8,8 @@ import {
   unconvertibleCurrency,
   type CustomerEvent,
   type CustomerEventRecord,
+  type ApplyResult,
+  type Assessment,
   type CustomerState,
   type OverrideCommand,
   type Policy,
@@ -195,11 +197,11 @@ export function* planBatchSteps(
   const codeOf = (input: ScoringInput): RejectionCode | undefined =>
     !('event' in input) ? undefined : late.has(input.offset) ? 'TS_ERR_SCORING_LATE' : unconvertibleCurrency(input.event, policy) !== undefined ? 'TS_ERR_SCORING_CURRENCY' : undefined;
   // An override that cannot apply throws before changing anything.
-  const applyOne = (state: CustomerState, input: ScoringInput): TierChanged[] | Rejected => {
-    if ('event' in input) return applyEventInPlace(state, input.event, policy, now).transitions;
-    if (!('override' in input)) return [];
+  const applyOne = (state: CustomerState, input: ScoringInput): ApplyResult | Rejected => {
+    if ('event' in input) return applyEventInPlace(state, input.event, policy, now);
+    if (!('override' in input)) return { state, transitions: [] };
     try {
-      return applyOverrideInPlace(state, input.override, policy, now).transitions;
+      return applyOverrideInPlace(state, input.override, policy, now);
     } catch (err) {
       if (err instanceof OverrideError) return { offset: input.offset, code: 'TS_ERR_SCORING_OVERRIDE', message: err.message };
       throw err;
@@ -227,6 +229,8 @@ export function* planBatchSteps(
     const rejections: PendingRejection[] = [...keptRejections];
     rejected.push(...keptRejections.filter(inBatch).map(({ offset, code, message }) => ({ offset, code: code as RejectionCode, message })));
     let lastApplied: number | undefined;
+    // The assessment of the state as the last evaluation left it, for its next due time: undefined once anything else changed it.
+    let settled: Assessment | undefined;
     let changed = kept.length !== (current.record?.pending.length ?? 0) || keptRejections.length !== (current.record?.rejections?.length ?? 0);
     for (const input of events) {
       const code = codeOf(input);
@@ -244,18 +248,19 @@ export function* planBatchSteps(
       }
       // The loaded state was parsed for this batch alone: update it in place, no copy per event.
       const applied = applyOne(state, input);
-      if (!Array.isArray(applied)) {
+      if ('code' in applied) {
         rejected.push(applied);
         rejections.push({ partition, ...applied });
         continue;
       }
-      const fresh = applied.map((event) => ({ partition, offset: input.offset, event }));
+      settled = applied.assessment;
+      const fresh = applied.transitions.map((event) => ({ partition, offset: input.offset, event }));
       pending.push(...fresh);
       emitted.push(...fresh);
       yield 'step';
     }
     const inSweep = time.sweep.has(current.customerId) || (time.resweep?.has(current.customerId) ?? false);
-    let nextDue = changed && !inSweep ? nextDueTime(state, policy, { scope: 'decisions' }) : undefined;
+    let nextDue = changed && !inSweep ? nextDueTime(state, policy, settled ? { scope: 'decisions', assessment: settled } : { scope: 'decisions' }) : undefined;
     if (inSweep || (time.sweepTouched && nextDue !== undefined && nextDue <= watermark)) {
       const result = reevaluateInPlace(state, policy, watermark, now);
       state = result.state;
@@ -264,7 +269,7 @@ export function* planBatchSteps(
       const fresh = result.transitions.map((event) => ({ partition, offset: lastOffset, event }));
       pending.push(...fresh);
       emitted.push(...fresh);
-      nextDue = nextDueTime(state, policy, { scope: 'decisions' });
+      nextDue = nextDueTime(state, policy, result.assessment ? { scope: 'decisions', assessment: result.assessment } : { scope: 'decisions' });
       yield 'step';
     }
     if (!changed) continue;

@@ -2,7 +2,7 @@ import { addEvent, advanceTime, dayOf } from '../aggregates/customer-aggregates'
 import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
 import { LIFECYCLE, type Policy } from '../policy/policy-model';
 import { nextDueTime } from './due-time';
-import { assess, directionOf, evaluateInPlace, type Assessment, type TierChange } from './evaluate-customer';
+import { assess, directionOf, evaluateInPlace, settledAssessment, type Assessment, type TierChange } from './evaluate-customer';
 import { forwardSignals } from './forward';
 import { noteOrder, STAGE_RANK } from './lifecycle';
 import { checkOverride, describePin, overrideExpiries, tiersOf, type OverrideCommand } from './overrides';
@@ -31,6 +31,11 @@ function updateProfile(state: CustomerState, e: CustomerEvent, policy: Policy): 
 export interface ApplyResult {
   readonly state: CustomerState;
   readonly transitions: TierChanged[];
+  /**
+   * The assessment of `state` as returned, when the last thing done to it was an evaluation
+   * (see settledAssessment): nextDueTime takes it instead of assessing the state again.
+   */
+  readonly assessment?: Assessment;
 }
 
 interface Cause {
@@ -40,10 +45,10 @@ interface Cause {
 }
 
 /** Turns the changes of one evaluation into explained TierChanged events, with forward signals, and records them. */
-function publish(state: CustomerState, policy: Policy, changes: readonly TierChange[], vars: Readonly<Record<string, number>>, cause: Cause, emittedAt: number): TierChanged[] {
+function publish(state: CustomerState, policy: Policy, changes: readonly TierChange[], vars: Readonly<Record<string, number>>, cause: Cause, emittedAt: number, settled?: Assessment): TierChanged[] {
   if (changes.length === 0) return [];
   // Only the moved dimensions: a transition carries its own dimension's signal, and the others' cost a longer simulation.
-  const forward = forwardSignals(state, policy, vars, new Set(changes.map((c) => c.dimension)));
+  const forward = forwardSignals(state, policy, vars, new Set(changes.map((c) => c.dimension)), settled);
   state.forward = Object.assign(state.forward ?? {}, forward);
   const transitions = changes.map((c): TierChanged => {
     const f = forward[c.dimension];
@@ -107,21 +112,22 @@ export function applyEventInPlace(state: CustomerState, e: CustomerEvent, policy
   addEvent(state.aggregates, e, policy);
   if (orderTimes) state.orderTimes = orderTimes;
   const { assessment, changes } = evaluateInPlace(state, policy, e.event_time, true);
-  transitions.push(...publish(state, policy, changes, assessment.evaluation.variables, { kind: 'EVENT', eventId: e.event_id, time: e.event_time }, emittedAt));
-  return { state, transitions };
+  const settled = settledAssessment(assessment, changes);
+  transitions.push(...publish(state, policy, changes, assessment.evaluation.variables, { kind: 'EVENT', eventId: e.event_id, time: e.event_time }, emittedAt, settled));
+  return { state, transitions, assessment: settled };
 }
 
 /**
  * Moves the customer's clock to `at` and re-scores it there, without an event. `settled` is
- * the evaluation's assessment when it changed nothing (no move, no pin ended): then it is
- * still the assessment of the state, which the next due time can reuse.
+ * the assessment of the state it leaves (see settledAssessment), which the next due time can
+ * reuse; undefined when the clock did not move.
  */
 function reevaluateAt(state: CustomerState, policy: Policy, at: number, emittedAt: number): { transitions: TierChanged[]; settled: Assessment | undefined } {
-  const pins = Object.keys(state.overrides ?? {}).length;
   if (!advanceTime(state.aggregates, policy, at)) return { transitions: [], settled: undefined };
   const { assessment, changes } = evaluateInPlace(state, policy, at, false);
-  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt);
-  return { transitions, settled: changes.length === 0 && Object.keys(state.overrides ?? {}).length === pins ? assessment : undefined };
+  const settled = settledAssessment(assessment, changes);
+  const transitions = publish(state, policy, changes, assessment.evaluation.variables, { kind: 'REEVALUATION', eventId: null, time: at }, emittedAt, settled);
+  return { transitions, settled };
 }
 
 /**
@@ -164,8 +170,9 @@ export function reevaluate(previous: CustomerState, policy: Policy, at: number, 
 export function reevaluateInPlace(state: CustomerState, policy: Policy, at: number, emittedAt: number): ApplyResult {
   if (state.aggregates.lastSeen['ANY'] === undefined) return { state, transitions: [] };
   const transitions = catchUp(state, policy, at, emittedAt);
-  transitions.push(...reevaluateAt(state, policy, at, emittedAt).transitions);
-  return { state, transitions };
+  const last = reevaluateAt(state, policy, at, emittedAt);
+  transitions.push(...last.transitions);
+  return last.settled ? { state, transitions, assessment: last.settled } : { state, transitions };
 }
 
 /**

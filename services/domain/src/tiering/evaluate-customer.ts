@@ -57,6 +57,22 @@ export function assess(state: CustomerState, policy: Policy): Assessment {
 }
 
 /**
+ * The assessment of the state as evaluateInPlace left it, from the assessment it made and the
+ * changes it applied: a dimension that moved holds its candidate now, so nothing holds it
+ * back (`heldBy` undefined); the others are as assessed (the grace period an event restarts
+ * only for a customer who qualifies, whom nothing holds back either way). What a due time and a
+ * forward simulation read, without assessing the state again.
+ */
+export function settledAssessment(assessment: Assessment, changes: readonly TierChange[]): Assessment {
+  if (changes.length === 0) return assessment;
+  const moved = new Set(changes.map((c) => c.dimension));
+  const outcomes = assessment.outcomes.map((o) =>
+    moved.has(o.dimension) ? { dimension: o.dimension, outcome: { ...o.outcome, move: false, heldBy: undefined, qualifies: true, departure: undefined, departureInputs: {} } } : o,
+  );
+  return { ...assessment, outcomes };
+}
+
+/**
  * Scores the customer at its aggregates' `now`, moves its tiers and returns the changes.
  * `cause` is the cause's time (the event time, or the re-evaluation time): each new holding's
  * `since`. After an event (`afterEvent`), a customer who qualifies for the tier it holds

@@ -21,12 +21,42 @@ export function rfmScore(value: number, axis: RfmAxis): number {
   return 1 + axis.cuts.filter((c) => (axis.lowerIsBetter ? value <= c : value >= c)).length;
 }
 
+/**
+ * A decision whose inputs are gathered when first read: most evaluations (sweeps, forward
+ * simulations, due times) read only the tier, and the copy was a large part of their cost.
+ */
+class Decision implements TierDecision {
+  private gathered: Record<string, number> | undefined;
+
+  constructor(
+    private readonly def: DimensionDef,
+    private readonly vars: Readonly<Record<string, number>>,
+    readonly rank: number,
+    readonly rule: TierRule,
+  ) {}
+
+  get dimension(): string {
+    return this.def.name;
+  }
+
+  get tier(): string {
+    return this.rule.name;
+  }
+
+  get inputs(): Readonly<Record<string, number>> {
+    if (!this.gathered) {
+      const inputs: Record<string, number> = {};
+      for (let rank = 0; rank <= this.rank; rank++) for (const ident of (this.def.tiers[rank] as TierRule).when.identifiers) inputs[ident] = this.vars[ident] ?? 0;
+      this.gathered = inputs;
+    }
+    return this.gathered;
+  }
+}
+
 function decide(dimension: DimensionDef, vars: Readonly<Record<string, number>>): TierDecision {
-  const inputs: Record<string, number> = {};
   for (let rank = 0; rank < dimension.tiers.length; rank++) {
     const rule = dimension.tiers[rank] as TierRule;
-    for (const ident of rule.when.identifiers) inputs[ident] = vars[ident] ?? 0;
-    if (rule.when.evaluate(vars)) return { dimension: dimension.name, tier: rule.name, rank, rule, inputs };
+    if (rule.when.evaluate(vars)) return new Decision(dimension, vars, rank, rule);
   }
   // compilePolicy requires the last tier to be `true`; this is unreachable for a compiled policy.
   throw new Error(`dimension ${dimension.name}: no tier matched`);

@@ -4,7 +4,7 @@ import { dimensionMetricDueDays } from './due-time';
 import { hysteresisDeadlines } from './hysteresis';
 import { lifecycleDeadlines } from './lifecycle';
 import { overrideExpiries } from './overrides';
-import { assess, evaluateInPlace } from './evaluate-customer';
+import { assess, evaluateInPlace, type Assessment } from './evaluate-customer';
 import { cloneState, orderTimesOf, type CustomerState, type ForwardSignal } from './state-model';
 
 const INTEGER_KINDS: readonly MetricDef['kind'][] = ['sum', 'count', 'max', 'distinct', 'last', 'recency'];
@@ -86,7 +86,7 @@ export function forwardHorizonDays(policy: Policy): number {
  * transition needs the signal of its own dimension only): each dimension's result is the
  * same either way, and the simulation ends when the wanted ones are found.
  */
-export function simulateLoss(state: CustomerState, policy: Policy, wanted?: ReadonlySet<string>): Map<string, { at: number; to: string }> {
+export function simulateLoss(state: CustomerState, policy: Policy, wanted?: ReadonlySet<string>, settled?: Assessment): Map<string, { at: number; to: string }> {
   const found = new Map<string, { at: number; to: string }>();
   if (state.aggregates.lastSeen['ANY'] === undefined) return found;
   const sim = cloneState(state, false);
@@ -106,7 +106,7 @@ export function simulateLoss(state: CustomerState, policy: Policy, wanted?: Read
   }
   const next = new Map([...fixed.keys()].map((d) => [d, 0]));
   const defs = new Map(policy.dimensions.map((d) => [d.name, d]));
-  let heldBy = new Map(assess(sim, policy).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
+  let heldBy = new Map((settled ?? assess(sim, policy)).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
   while (next.size > 0) {
     const now = sim.aggregates.now;
     let due: number | undefined;
@@ -145,8 +145,10 @@ export function forwardSignals(
   policy: Policy,
   vars: Readonly<Record<string, number>> = assess(state, policy).evaluation.variables,
   dimensions?: ReadonlySet<string>,
+  /** The assessment of `state` as it is, if the caller has it (see settledAssessment). */
+  settled?: Assessment,
 ): Record<string, ForwardSignal> {
-  const losses = simulateLoss(state, policy, dimensions);
+  const losses = simulateLoss(state, policy, dimensions, settled);
   const out: Record<string, ForwardSignal> = {};
   const signal = (dimension: string, next: ReturnType<typeof nextTierGaps>): void => {
     if (!state.tiers[dimension]) return;
