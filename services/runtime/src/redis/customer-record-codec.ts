@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import type { ActiveOverride, AggregateState, CustomerState, DayBuckets, TierHolding, TransitionSummary } from '@tierstream/domain';
 import { TierstreamError } from '../errors';
 import type { CustomerRecord, PendingRejection, PendingTransition } from './customer-store';
-import { RecordReader, RecordWriter } from './record-bytes';
+import { RecordFormatError, RecordReader, RecordWriter } from './record-bytes';
 import { RECORD_DICTIONARY_V4 } from './record-dictionary';
 
 /**
@@ -96,7 +96,8 @@ const HOLDING_EARNED = 2;
 /**
  * The body of a v4 record, in this order (t: a time as the distance back from `now`; d: a day
  * as the distance back from now's day; maps as a count, then their entries):
- * now; buckets {series, count, (d of the first, then day deltas, value)…}; running {key, sum,
+ * now; buckets {series, 2 × count, (d of the first, then day deltas, value)…, or 2 × the index of
+ * an earlier series with the same days + 1, then the values only}; running {key, sum,
  * d(from)}; lifetime {series, value}; distinct {series, {value, d(day)}}; last {key, value,
  * t(at)}; lastSeen {kind, t}; tiers {dimension, tier, rank, version, t(since), flags,
  * [direction], [t(earned)]}; profile (region, customer type, industry, attributes {k, v});
@@ -114,10 +115,17 @@ function encodeV4(state: CustomerState): Buffer {
   w.num(now);
   const series = Object.keys(a.buckets);
   w.uint(series.length);
-  for (const name of series) {
-    const b = a.buckets[name] as DayBuckets;
-    w.ref(name);
-    w.uint(b.length >> 1);
+  for (let s = 0; s < series.length; s++) {
+    const b = a.buckets[series[s] as string] as DayBuckets;
+    w.ref(series[s] as string);
+    // A series with the days of one written before it (an order's amount, count and max) writes its values only.
+    const same = sameDaysAs(a.buckets, series, s);
+    if (same >= 0) {
+      w.uint(same * 2 + 1);
+      for (let i = 1; i < b.length; i += 2) w.num(b[i] as number);
+      continue;
+    }
+    w.uint((b.length >> 1) * 2);
     let previous = nowDay;
     for (let i = 0; i < b.length; i += 2) {
       const day = b[i] as number;
@@ -229,6 +237,19 @@ function encodeV4(state: CustomerState): Buffer {
   return w.finish(HEADER_V4);
 }
 
+/** The index of the first series before `s` with exactly the days of series `s` (at least one), or -1. */
+function sameDaysAs(buckets: Readonly<Record<string, DayBuckets>>, series: readonly string[], s: number): number {
+  const b = buckets[series[s] as string] as DayBuckets;
+  if (b.length === 0) return -1;
+  next: for (let p = 0; p < s; p++) {
+    const other = buckets[series[p] as string] as DayBuckets;
+    if (other.length !== b.length) continue;
+    for (let i = 0; i < b.length; i += 2) if (other[i] !== b[i]) continue next;
+    return p;
+  }
+  return -1;
+}
+
 function writeNumbers(w: RecordWriter, values: Readonly<Record<string, number>>): void {
   const keys = Object.keys(values);
   w.uint(keys.length);
@@ -252,16 +273,27 @@ function decodeV4(customerId: string, stored: Buffer): CustomerState {
   const now = r.num();
   const nowDay = dayOf(now);
   const buckets: Record<string, DayBuckets> = {};
+  const order: DayBuckets[] = [];
   for (let n = r.uint(); n > 0; n--) {
     const series = r.ref();
-    const count = r.uint();
-    const b: DayBuckets = new Array<number>(count * 2);
-    let day = nowDay;
-    for (let i = 0; i < count; i++) {
-      day = i === 0 ? nowDay - r.num() : day + r.num();
-      b[i * 2] = day;
-      b[i * 2 + 1] = r.num();
+    const head = r.uint();
+    let b: DayBuckets;
+    if (head % 2 === 1) {
+      const same = order[(head - 1) / 2];
+      if (!same) throw new RecordFormatError(`series ${series} shares the days of series ${(head - 1) / 2}, which is not there`);
+      b = same.slice();
+      for (let i = 1; i < b.length; i += 2) b[i] = r.num();
+    } else {
+      const count = head / 2;
+      b = new Array<number>(count * 2);
+      let day = nowDay;
+      for (let i = 0; i < count; i++) {
+        day = i === 0 ? nowDay - r.num() : day + r.num();
+        b[i * 2] = day;
+        b[i * 2 + 1] = r.num();
+      }
     }
+    order.push(b);
     buckets[series] = b;
   }
   const running: Record<string, { sum: number; from: number }> = {};
