@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Packr } from 'msgpackr';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -91,6 +92,14 @@ describe('customer record codec', () => {
   it('refers to the frozen dictionary (its hash is pinned: changing it needs a new format version)', () => {
     expect(new Set(RECORD_DICTIONARY_V4).size).toBe(RECORD_DICTIONARY_V4.length);
     expect(createHash('sha256').update(JSON.stringify(RECORD_DICTIONARY_V4)).digest('hex').slice(0, 16)).toBe(DICTIONARY_HASH);
+  });
+
+  it('packs pending transitions so that each field decodes alone, by a fresh reader of plain MessagePack maps too', () => {
+    const record = sampleRecord();
+    encodeCustomerRecord(record);
+    const second = encodeCustomerRecord(record).pending ?? Buffer.alloc(0);
+    const fresh = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+    expect(fresh.unpack(second)).toEqual({ p: record.pending, r: record.rejections });
   });
 
   it('stores no pending field when nothing is pending, and reads a record without one as having none', () => {
