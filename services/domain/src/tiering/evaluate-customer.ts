@@ -43,16 +43,22 @@ export function directionOf(from: TierHolding | undefined, toRank: number, order
   return toRank < from.rank ? 'UP' : 'DOWN';
 }
 
-/** Scores the customer on its aggregates at their `now` and decides every dimension, without changing the state. */
-export function assess(state: CustomerState, policy: Policy): Assessment {
+/**
+ * Scores the customer on its aggregates at their `now` and decides every dimension (or those
+ * of `only`, lifecycle among them: `outcomes` then holds theirs alone, in policy order),
+ * without changing the state.
+ */
+export function assess(state: CustomerState, policy: Policy, only?: ReadonlySet<string>): Assessment {
   const t = state.aggregates.now;
   const metrics = metricValues(state.aggregates, policy);
-  const evaluation = evaluatePolicy(policy, metrics);
-  const outcomes = policy.dimensions.map((dimension, i) => {
-    const candidate = evaluation.decisions[i] as TierDecision;
-    return { dimension: dimension.name, outcome: applyHysteresis(dimension, candidate, state.tiers[dimension.name], evaluation.variables, t) };
-  });
-  const stage = policy.lifecycle ? lifecycleStage(policy.lifecycle, orderTimesOf(state), t) : undefined;
+  const evaluation = evaluatePolicy(policy, metrics, only);
+  const outcomes: { dimension: string; outcome: DimensionOutcome }[] = [];
+  for (const dimension of policy.dimensions) {
+    if (only && !only.has(dimension.name)) continue;
+    const candidate = evaluation.decisions[outcomes.length] as TierDecision;
+    outcomes.push({ dimension: dimension.name, outcome: applyHysteresis(dimension, candidate, state.tiers[dimension.name], evaluation.variables, t) });
+  }
+  const stage = policy.lifecycle && (!only || only.has(LIFECYCLE)) ? lifecycleStage(policy.lifecycle, orderTimesOf(state), t) : undefined;
   return { metrics, evaluation, outcomes, stage };
 }
 
@@ -78,14 +84,22 @@ export function settledAssessment(assessment: Assessment, changes: readonly Tier
  * `since`. After an event (`afterEvent`), a customer who qualifies for the tier it holds
  * (or a better one, whose upgrade the min-days rule holds back) earns it again (the grace
  * period restarts); time passing alone earns nothing. `explained` false leaves the changes'
- * reasons and inputs empty.
+ * reasons and inputs empty. `only` limits the evaluation to those dimensions (a forward
+ * simulation's: each dimension's tier depends on its own rules and holding alone).
  */
-export function evaluateInPlace(state: CustomerState, policy: Policy, cause: number, afterEvent: boolean, explained = true): { assessment: Assessment; changes: TierChange[] } {
+export function evaluateInPlace(
+  state: CustomerState,
+  policy: Policy,
+  cause: number,
+  afterEvent: boolean,
+  explained = true,
+  only?: ReadonlySet<string>,
+): { assessment: Assessment; changes: TierChange[] } {
   const t = state.aggregates.now;
   // A pin whose time is up releases its dimension to the tier the rules give now, hysteresis
   // aside (the pinned tier was never earned), always as a transition: the audit trail shows the end.
   const released = expireOverrides(state, t);
-  const assessment = assess(state, policy);
+  const assessment = assess(state, policy, only);
   state.metrics = assessment.metrics;
   state.score = assessment.evaluation.score;
   const changes: TierChange[] = [];
@@ -98,9 +112,13 @@ export function evaluateInPlace(state: CustomerState, policy: Policy, cause: num
     changes.push({ dimension, from: from && { ...from }, to, direction, rule, inputs, ...own });
     state.tiers[dimension] = to;
   };
-  policy.dimensions.forEach((dimension, i) => {
-    if (state.overrides?.[dimension.name]) return;
-    const { outcome } = assessment.outcomes[i] as { outcome: DimensionOutcome };
+  let next = 0;
+  for (const dimension of policy.dimensions) {
+    const assessed = assessment.outcomes[next];
+    if (assessed?.dimension !== dimension.name) continue;
+    next++;
+    if (state.overrides?.[dimension.name]) continue;
+    const { outcome } = assessed;
     const d = outcome.candidate;
     if (outcome.move || released.has(dimension.name)) {
       // Unexplained (a forward simulation reads only the tiers): no reason text, no inputs.
@@ -110,7 +128,7 @@ export function evaluateInPlace(state: CustomerState, policy: Policy, cause: num
       const held = state.tiers[dimension.name];
       if (held && afterEvent && outcome.qualifies) held.earned = t;
     }
-  });
+  }
   const stage = assessment.stage;
   if (stage && !state.overrides?.[LIFECYCLE] && (state.tiers[LIFECYCLE]?.tier !== stage.stage || released.has(LIFECYCLE))) {
     move(LIFECYCLE, stage.stage, stage.rank, true, stage.ruleId, stage.reason, stage.inputs);

@@ -124,7 +124,7 @@ export function simulateLoss(state: CustomerState, policy: Policy, wanted?: Read
     }
     if (due === undefined || dayOf(due) > horizon) break;
     advanceTime(sim.aggregates, policy, due);
-    const { assessment, changes } = evaluateInPlace(sim, policy, due, false, false);
+    const { assessment, changes } = evaluateInPlace(sim, policy, due, false, false, new Set(next.keys()));
     heldBy = new Map(assessment.outcomes.map(({ dimension, outcome }) => [dimension, outcome.move ? undefined : outcome.heldBy]));
     for (const change of changes) {
       if (!next.delete(change.dimension)) continue;
