@@ -18,7 +18,21 @@ export interface Evaluation {
 
 /** 1 to 5: one more for each cut-off the value reaches (at or below it when lower is better). */
 export function rfmScore(value: number, axis: RfmAxis): number {
-  return 1 + axis.cuts.filter((c) => (axis.lowerIsBetter ? value <= c : value >= c)).length;
+  let score = 1;
+  for (const c of axis.cuts) if (axis.lowerIsBetter ? value <= c : value >= c) score++;
+  return score;
+}
+
+// Per policy, built once: the score's weights as a list (evaluatePolicy runs for every evaluation).
+const weightLists = new WeakMap<Policy, readonly (readonly [string, number])[]>();
+
+function weightsOf(policy: Policy): readonly (readonly [string, number])[] {
+  let list = weightLists.get(policy);
+  if (!list) {
+    list = Object.entries(policy.scoring.weights).map(([name, w]) => [name, w ?? 0] as const);
+    weightLists.set(policy, list);
+  }
+  return list;
 }
 
 /**
@@ -78,8 +92,7 @@ export function evaluatePolicy(policy: Policy, metrics: Readonly<Record<string, 
   for (const p of policy.scoring.points) if (p.when.evaluate(vars)) points += p.points;
   vars['points'] = points;
   let score = points;
-  const weights = policy.scoring.weights;
-  for (const name in weights) score += (weights[name] ?? 0) * (vars[name] ?? 0);
+  for (const [name, weight] of weightsOf(policy)) score += weight * (vars[name] ?? 0);
   vars['score'] = Math.round(score * 100) / 100;
   const decisions: TierDecision[] = [];
   for (const d of policy.dimensions) if (!only || only.has(d.name)) decisions.push(decide(d, vars));
