@@ -1,7 +1,7 @@
 import { addEvent, advanceTime, dayOf } from '../aggregates/customer-aggregates';
 import type { CustomerEvent, TierChanged, TransitionCause } from '../events';
 import { LIFECYCLE, type Policy } from '../policy/policy-model';
-import { nextDueTime } from './due-time';
+import { DecisionDueCursor } from './due-time';
 import { assess, directionOf, evaluateInPlace, settledAssessment, type Assessment, type TierChange } from './evaluate-customer';
 import { forwardSignals } from './forward';
 import { noteOrder, STAGE_RANK } from './lifecycle';
@@ -141,8 +141,9 @@ function catchUp(state: CustomerState, policy: Policy, until: number, emittedAt:
   if (state.aggregates.lastSeen['ANY'] === undefined) return out;
   // Due times are day starts, except the ends of pins.
   let settled: Assessment | undefined;
+  const cursor = new DecisionDueCursor(state, policy);
   while (dayOf(until) > dayOf(state.aggregates.now) || overrideExpiries(state).some((t) => t > state.aggregates.now && t <= until)) {
-    const due = nextDueTime(state, policy, settled ? { scope: 'decisions', assessment: settled } : { scope: 'decisions' });
+    const due = cursor.next(settled);
     if (due === undefined || due > until || due <= state.aggregates.now) break;
     const step = reevaluateAt(state, policy, due, emittedAt);
     out.push(...step.transitions);

@@ -164,15 +164,66 @@ export function nextDueTime(
   } = {},
 ): number | undefined {
   if (state.aggregates.lastSeen['ANY'] === undefined) return undefined;
+  return firstDue(state, policy, metricDueDays(state, policy, options.scope ?? 'metrics'), options.assessment);
+}
+
+/** The earliest of the metric due days (as times) and every other due time of the state, after its time. */
+function firstDue(state: CustomerState, policy: Policy, metricDays: readonly number[], assessment: Assessment | undefined): number | undefined {
   const today = dayOf(state.aggregates.now);
-  const candidates = metricDueDays(state, policy, options.scope ?? 'metrics').map((d) => d * DAY_MS);
+  const candidates = metricDays.map((d) => d * DAY_MS);
   if (policy.lifecycle) candidates.push(...lifecycleDeadlines(policy.lifecycle, orderTimesOf(state), today));
   if (policy.dimensions.some((d) => d.hysteresis.graceDays > 0 || d.hysteresis.minDaysBetweenChanges > 0)) {
-    const heldBy = new Map((options.assessment ?? assess(state, policy)).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
+    const heldBy = new Map((assessment ?? assess(state, policy)).outcomes.map(({ dimension, outcome }) => [dimension, outcome.heldBy]));
     candidates.push(...hysteresisDueTimes(state, policy, heldBy));
   }
   candidates.push(...overrideExpiries(state));
   let first: number | undefined;
   for (const c of candidates) if (c > state.aggregates.now && (first === undefined || c < first)) first = c;
   return first;
+}
+
+/**
+ * nextDueTime in the decisions scope for one customer while time passes without events (a
+ * catch-up): the same answer for the state as it is at each call, but each metric's next
+ * change day is computed again only once it is reached. Without events it cannot move before:
+ * buckets and sightings only leave their windows, and the first to leave stays the first.
+ * Valid only while no event is added to the state.
+ */
+export class DecisionDueCursor {
+  private readonly metrics: readonly MetricDef[];
+  private readonly readers: Readers;
+  /** Per metric of the policy: its next change day that matters, undefined for never, null before the first call. */
+  private readonly days: (number | undefined | null)[];
+
+  constructor(
+    private readonly state: CustomerState,
+    private readonly policy: Policy,
+  ) {
+    this.metrics = policy.metrics;
+    this.readers = readersOf(policy);
+    this.days = this.metrics.map(() => null);
+  }
+
+  next(assessment?: Assessment): number | undefined {
+    if (this.state.aggregates.lastSeen['ANY'] === undefined) return undefined;
+    const today = dayOf(this.state.aggregates.now);
+    const due: number[] = [];
+    for (let i = 0; i < this.metrics.length; i++) {
+      let d = this.days[i];
+      if (d === null || (d !== undefined && d <= today)) this.days[i] = d = this.metricDay(this.metrics[i] as MetricDef, today);
+      if (d !== undefined) due.push(d);
+    }
+    return firstDue(this.state, this.policy, due, assessment);
+  }
+
+  /** What dueDaysOf gives for one metric in the decisions scope: its first due day after today, if any. */
+  private metricDay(m: MetricDef, today: number): number | undefined {
+    if (this.readers.exact.has(m.name)) return nextChangeDay(this.state.aggregates, m);
+    const cuts = this.readers.rfmRecency.get(m.name);
+    const seen = m.kind === 'recency' ? this.state.aggregates.lastSeen[m.source] : undefined;
+    if (!cuts || seen === undefined) return undefined;
+    let first: number | undefined;
+    for (const d of rfmRecencyDays(dayOf(seen), today, cuts)) if (first === undefined || d < first) first = d;
+    return first;
+  }
 }

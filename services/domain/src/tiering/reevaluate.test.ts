@@ -11,7 +11,7 @@ import type { CustomerEvent, EventType } from '../events';
 import { compilePolicy } from '../policy/compile-policy';
 import type { Policy } from '../policy/policy-model';
 import { applyEvent, newCustomerState, reevaluate, reevaluateInPlace, type CustomerState } from './customer-state';
-import { nextDueTime } from './due-time';
+import { DecisionDueCursor, nextDueTime } from './due-time';
 import { evaluatePolicy } from './evaluate-policy';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -259,6 +259,22 @@ const arbFractions = fc.array(fc.double({ min: 0.0001, max: 0.9999, noNaN: true 
 const metricsAt = (state: CustomerState, policy: Policy, time: number): Record<string, number> => reevaluate(state, policy, time, EMITTED).state.metrics;
 
 describe('properties of nextDueTime', () => {
+  it('DecisionDueCursor gives what nextDueTime gives in the decisions scope at every step of a catch-up without events', () => {
+    fc.assert(
+      fc.property(arbHistory, fc.constantFrom(DEFAULT, WIDE), (events, policy) => {
+        const state = applyAll(events, policy);
+        const cursor = new DecisionDueCursor(state, policy);
+        for (let step = 0; step < 40; step++) {
+          const due = cursor.next();
+          expect(due).toBe(nextDueTime(state, policy, { scope: 'decisions' }));
+          if (due === undefined) break;
+          reevaluateInPlace(state, policy, due, EMITTED);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('no metric changes between the customer time and nextDueTime (inclusive of due - 1 day and due - 1 ms); one does at the due time', () => {
     fc.assert(
       fc.property(arbHistory, arbFractions, (events, fractions) => {
