@@ -23,7 +23,8 @@ import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
 import { fixed, int, mib, pct, writeResultFiles } from './lib/results';
 import { seedCustomers } from './lib/seed';
 import { drainRate, type DrainRate } from './lib/stats';
-import { countLogProblems, DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
+import { countLogProblems } from './lib/log-problems';
+import { DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
 import { buildTemplates, policyWithoutWallClockTick } from './lib/templates';
 import { freePort, metricValue, ScoringProcess, waitForAssignment } from './lib/worker';
 

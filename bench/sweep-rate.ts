@@ -17,7 +17,8 @@ import { benchNamespace, provisionNamespace, removeNamespace, type Removal } fro
 import { parseOptions, USAGE, type SweepBenchOptions } from './lib/options';
 import { fixed, int, mib, pct, writeResult } from './lib/results';
 import { customerId, seedCustomers, type SeedResult } from './lib/seed';
-import { countLogProblems, DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
+import { countLogProblems } from './lib/log-problems';
+import { DUE_DAY, measureSweep, type SweepMeasurement } from './lib/sweep';
 import { buildTemplates, policyWithoutWallClockTick } from './lib/templates';
 import { freePort, ScoringProcess, waitForAssignment } from './lib/worker';
 

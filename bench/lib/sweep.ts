@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { Partitioners, type Admin, type Producer } from 'kafkajs';
 import type { CustomerEventRecord } from '@tierstream/domain';
@@ -192,22 +191,3 @@ export async function measureSweep(
   }
 }
 
-export function countLogProblems(files: readonly string[]): { warnings: number; errors: number; firstWarning: string | null; firstError: string | null } {
-  let warnings = 0;
-  let errors = 0;
-  let firstWarning: string | null = null;
-  let firstError: string | null = null;
-  const text = files.map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')).join('\n');
-  for (const line of text.split('\n')) {
-    const level = /"level":(\d+)/.exec(line)?.[1];
-    if (level === '40') {
-      warnings++;
-      firstWarning ??= line.slice(0, 500);
-    }
-    if (level !== undefined && Number(level) >= 50) {
-      errors++;
-      firstError ??= line.slice(0, 500);
-    }
-  }
-  return { warnings, errors, firstWarning, firstError };
-}

@@ -1,8 +1,25 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { rejoins, rejoinsInLog, UpDrops } from '../../bench/lib/drain';
+import { countLogProblems } from '../../bench/lib/log-problems';
 import { parseBenchOptions, phasesToRun, resultFileNames } from '../../bench/lib/bench-options';
 import { drainRate, keptUp, LatencyRecorder, offeredBy } from '../../bench/lib/stats';
 
 describe('the benchmark (bench/lib)', () => {
+  it('countLogProblems counts warnings and errors in logs larger than its read chunk, lines across chunk ends and a missing file included', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-problems-'));
+    const big = path.join(dir, 'notifier.log');
+    const info = `${JSON.stringify({ level: 30, msg: 'delivered é'.padEnd(200, '.') })}\n`;
+    // About 3 MiB of info lines around the problems: some lines straddle the 1 MiB chunks.
+    fs.writeFileSync(big, `${info.repeat(6000)}{"level":40,"msg":"slow"}\n${info.repeat(9000)}{"level":50,"msg":"down"}\n${info.repeat(1000)}{"level":60,"msg":"fatal"}`);
+    try {
+      expect(countLogProblems([big, path.join(dir, 'absent.log')])).toEqual({ warnings: 1, errors: 2, firstWarning: '{"level":40,"msg":"slow"}', firstError: '{"level":50,"msg":"down"}' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('drainRate', () => {
     it('gives the whole-phase rate and the rate after the first 10%', () => {
       // 1,000 records: 100 by 5 s (start-up), then 300/s.
